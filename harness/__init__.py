@@ -1,0 +1,52 @@
+"""race-harness: deterministic interleaving exploration for eventlet programs."""
+
+from __future__ import annotations
+
+from harness.errors import (
+    DeadlockError,
+    HarnessError,
+    HubBypassError,
+    InvalidSchedule,
+    InvalidSetting,
+    NondeterminismDetected,
+    ScheduleDivergence,
+    StaleSchedule,
+    StepLimitExceeded,
+    UncontrolledConcurrency,
+    UnknownTarget,
+)
+from harness.points import (
+    current_thread_name,
+    in_run,
+    io_point,
+    note,
+    now,
+    record_failure,
+    yield_point,
+)
+from harness.targets import Expectation, Registry, Target, fingerprint_of
+
+__all__ = [
+    "DeadlockError",
+    "Expectation",
+    "HarnessError",
+    "HubBypassError",
+    "InvalidSchedule",
+    "InvalidSetting",
+    "NondeterminismDetected",
+    "Registry",
+    "ScheduleDivergence",
+    "StaleSchedule",
+    "StepLimitExceeded",
+    "Target",
+    "UncontrolledConcurrency",
+    "UnknownTarget",
+    "current_thread_name",
+    "fingerprint_of",
+    "in_run",
+    "io_point",
+    "note",
+    "now",
+    "record_failure",
+    "yield_point",
+]

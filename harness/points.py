@@ -1,0 +1,113 @@
+"""The single choke point through which code offers the scheduler a switch.
+
+Instrumentation never switches greenthreads itself: it calls ``yield_point``
+(a preemption point, active only under the preemptive model) or ``io_point``
+(a cooperative point standing for green I/O, where eventlet itself would
+switch).  Outside a harness run both are no-ops, so instrumented code and the
+fakes work unchanged in production-like settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+
+class _Run(Protocol):
+    """What the active run offers to the points (implemented by the scheduler)."""
+
+    thread_ident: int
+
+    def preempt(self, label: str) -> None: ...
+
+    def io(self, label: str, delay: float) -> None: ...
+
+    def note(self, kind: str, detail: str) -> None: ...
+
+    def fail(self, error: BaseException) -> None: ...
+
+    def thread_name(self) -> str: ...
+
+    def now(self) -> float: ...
+
+
+_active: _Run | None = None
+
+
+def _set_active(run: _Run | None) -> None:
+    """Called by the scheduler only: bind or unbind the run of this OS thread."""
+    global _active
+    _active = run
+
+
+def active_run() -> _Run | None:
+    """The run controlling the calling OS thread, or None outside a run."""
+    run = _active
+    if run is None or run.thread_ident != threading.get_ident():
+        return None
+    return run
+
+
+def in_run() -> bool:
+    """True when called from a greenthread of an active harness run."""
+    return active_run() is not None
+
+
+def yield_point(label: str) -> None:
+    """Offer a preemption here (preemptive model only).
+
+    Choice 0 keeps the current greenthread running, as a real program would
+    most of the time; any other choice is a preemption to another runnable
+    greenthread.  A no-op under the cooperative model and outside a run.
+    """
+    run = active_run()
+    if run is not None:
+        run.preempt(label)
+
+
+def io_point(label: str, delay: float = 0.0) -> None:
+    """A cooperative switch standing for green I/O: send, receive, wait.
+
+    Behaves like ``eventlet.sleep(delay)`` inside a run (other ready
+    greenthreads run first, as on a real socket wait) and records ``label`` in
+    the trace.  A no-op outside a run.
+    """
+    run = active_run()
+    if run is not None:
+        run.io(label, delay)
+
+
+def note(kind: str, detail: str) -> None:
+    """Add an event to the current run's trace (e.g. a journaled request)."""
+    run = active_run()
+    if run is not None:
+        run.note(kind, detail)
+
+
+def record_failure(error: BaseException) -> None:
+    """Fail the current run with ``error`` even if the code under test catches it.
+
+    Oracles call this before raising, so a violation swallowed by an
+    ``except Exception`` in the code under test still fails the run.
+    """
+    run = active_run()
+    if run is not None:
+        run.fail(error)
+
+
+def current_thread_name() -> str:
+    """Logical name of the running greenthread (``gt0`` is the run's body)."""
+    run = active_run()
+    if run is None:
+        return threading.current_thread().name
+    return run.thread_name()
+
+
+def now() -> float:
+    """Virtual time inside a run; the real ``time.time()`` outside."""
+    run = active_run()
+    if run is None:
+        import time
+
+        return time.time()
+    return run.now()

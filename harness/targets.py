@@ -1,0 +1,169 @@
+"""Targets: what the harness runs, and the registry scenarios plug into.
+
+A target is a zero-argument body that runs as greenthread ``gt0`` of a run,
+spawns greenthreads with plain eventlet calls and asserts what must hold.  A
+registered target also carries the expectations ``race-harness matrix``
+checks.  The engine never imports scenarios: they are found through the
+``race_harness.targets`` entry point group, whose objects are called with the
+registry and add their targets to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import inspect
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Literal
+
+from harness.errors import UnknownTarget
+
+Model = Literal["cooperative", "preemptive"]
+MODELS: tuple[Model, ...] = ("cooperative", "preemptive")
+Instrumenter = Callable[[], contextlib.AbstractContextManager[object]]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The verdict a target is expected to get under one preemption model.
+
+    ``strategy`` and ``schedules`` say how the matrix decides the cell: ``dfs``
+    with ``schedules`` as a budget aims at an exhaustive proof; ``random`` runs
+    that many seeded schedules.  ``why`` is shown beside the verdict.
+    """
+
+    model: Model
+    verdict: Literal["pass", "fail"]
+    strategy: str = "dfs"
+    schedules: int = 10_000
+    seed: int = 0
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A runnable program under test, with its identity for schedule strings."""
+
+    name: str
+    body: Callable[[], object]
+    fingerprint: str
+    until: float | None = None
+    instrument: Instrumenter | None = None
+    description: str = ""
+    expectations: tuple[Expectation, ...] = field(default=())
+
+    def expectation(self, model: Model) -> Expectation | None:
+        """The expectation for ``model``, or None when the target declares none."""
+        for exp in self.expectations:
+            if exp.model == model:
+                return exp
+        return None
+
+
+def fingerprint_of(*objects: object) -> str:
+    """A short hash of the source of the given modules, classes or functions.
+
+    Any edit to that code changes the fingerprint, which is how a replay
+    notices that a schedule was recorded on other code.
+    """
+    digest = hashlib.sha256()
+    for obj in objects:
+        try:
+            source = inspect.getsource(obj)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            source = repr(getattr(obj, "__qualname__", obj))
+        digest.update(source.encode())
+    return digest.hexdigest()[:12]
+
+
+class Registry:
+    """Named targets, in registration order (never set or hash order)."""
+
+    def __init__(self) -> None:
+        self._targets: dict[str, Target] = {}
+
+    def add(self, target: Target) -> None:
+        if target.name in self._targets:
+            raise ValueError(f"target {target.name!r} is registered twice")
+        self._targets[target.name] = target
+
+    def names(self) -> list[str]:
+        return list(self._targets)
+
+    def targets(self) -> list[Target]:
+        return list(self._targets.values())
+
+    def get(self, name: str) -> Target | None:
+        return self._targets.get(name)
+
+
+ENTRY_POINT_GROUP = "race_harness.targets"
+
+
+def load_registry() -> Registry:
+    """Collect every target the installed plug-ins register."""
+    registry = Registry()
+    for entry in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        register = entry.load()
+        register(registry)
+    return registry
+
+
+def resolve_target(spec: str | Target | Callable[[], object]) -> Target:
+    """Turn a target spec into a Target.
+
+    Accepts a Target, a zero-argument callable, a registered ``scenario:variant``
+    name, or an importable ``package.module:callable``.
+    """
+    if isinstance(spec, Target):
+        return spec
+    if callable(spec):
+        return target_from_callable(spec)
+    registered = load_registry().get(spec)
+    if registered is not None:
+        return registered
+    return _import_target(spec)
+
+
+def target_from_callable(func: Callable[[], object], name: str | None = None) -> Target:
+    module = sys.modules.get(getattr(func, "__module__", ""), None)
+    label = name or f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', '?')}"
+    return Target(name=label, body=func, fingerprint=fingerprint_of(module or func))
+
+
+def _import_target(spec: str) -> Target:
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise UnknownTarget(
+            f"unknown target {spec!r}: not a registered scenario:variant and not "
+            "'package.module:callable'. Run 'race-harness list' to see the registered ones."
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownTarget(
+            f"unknown target {spec!r}: module {module_name!r} cannot be imported ({exc}). "
+            "Run 'race-harness list' to see the registered targets."
+        ) from None
+    obj: object = module
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise UnknownTarget(
+                f"unknown target {spec!r}: {module_name} has no attribute {attr!r}. "
+                "Run 'race-harness list' to see the registered targets."
+            )
+    if isinstance(obj, Target):
+        return obj
+    if not callable(obj):
+        raise UnknownTarget(f"target {spec!r} is not callable (it is a {type(obj).__name__})")
+    return target_from_callable(obj, name=spec)
+
+
+@contextlib.contextmanager
+def no_instrumentation() -> Iterator[None]:
+    yield
