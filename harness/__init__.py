@@ -50,3 +50,10 @@ __all__ = [
     "record_failure",
     "yield_point",
 ]
+
+from harness.explore import Exploration, Failure, explore, replay  # noqa: E402
+from harness.schedule import Schedule  # noqa: E402
+from harness.scheduler import RunResult  # noqa: E402
+from harness.settings import Settings  # noqa: E402
+
+__all__ += ["Exploration", "Failure", "RunResult", "Schedule", "Settings", "explore", "replay"]

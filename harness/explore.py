@@ -1,0 +1,217 @@
+"""Run many schedules of one target: the public ``explore`` and ``replay``.
+
+An exploration installs the harness's environment once (virtual clocks,
+deterministic eventlet primitives, the target's instrumentation under the
+preemptive model), runs schedules proposed by a strategy until one fails or
+the budget or the space runs out, and restores everything on the way out,
+whatever happened (failure, error, KeyboardInterrupt).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from harness.clock import virtual_clocks
+from harness.errors import HarnessError, InvalidSetting, ScheduleDivergence, StaleSchedule
+from harness.green import deterministic_eventlet
+from harness.schedule import Schedule
+from harness.scheduler import FailureRecord, Run, RunConfig, RunResult
+from harness.settings import PREEMPTION_MODELS, Settings
+from harness.strategies import ReplayStrategy, Strategy, make_strategy
+from harness.targets import Target, resolve_target
+from harness.trace import Trace
+
+TargetSpec = Target | str | Callable[[], object]
+
+
+@dataclass
+class Failure:
+    """A failing schedule with what it did: replay ``schedule`` to see it again."""
+
+    schedule: str
+    error: BaseException
+    trace: Trace
+    thread: str
+    traceback: str
+    others: list[FailureRecord] = field(default_factory=list)
+
+    @property
+    def preemptions(self) -> int:
+        return Schedule.parse(self.schedule).preemptions
+
+    def describe(self) -> str:
+        """A multi-line account: error, where, the schedule and how to replay it."""
+        target = Schedule.parse(self.schedule).target
+        return "\n".join([
+            f"{type(self.error).__name__} in {self.thread}: {self.error}",
+            f"schedule: {self.schedule}",
+            f"replay:   race-harness replay {target} {self.schedule}",
+        ])
+
+
+@dataclass
+class Exploration:
+    """The outcome of an exploration, with what was explored (for honest verdicts)."""
+
+    target: str
+    model: str
+    strategy: str
+    failure: Failure | None
+    schedules_run: int
+    exhausted: bool
+    elapsed: float
+    decisions: int = 0
+    max_decisions: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    first_failure_after: int | None = None
+    time_to_first_failure: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    def verdict(self) -> str:
+        """``FAIL`` or ``pass`` with how it was decided; never a proof unless exhausted."""
+        if self.failure is not None:
+            return f"FAIL after {self.first_failure_after} schedule(s) ({self.strategy}, {self.model})"
+        if self.decisions == 0:
+            return (f"pass, but no decision was ever offered in {self.schedules_run} run(s): "
+                    "nothing interleaved, so nothing was explored")
+        if self.exhausted:
+            return f"pass, exhaustive proof: all {self.schedules_run} schedules ({self.model})"
+        return f"pass in {self.schedules_run} schedules, not exhaustive ({self.strategy}, {self.model})"
+
+
+def explore(
+    target: TargetSpec,
+    *,
+    strategy: str | Strategy | None = None,
+    schedules: int | None = None,
+    seed: int | None = None,
+    preemption: str | None = None,
+    max_steps: int | None = None,
+    stop_on_failure: bool | None = None,
+    until: float | None = None,
+    settings: Settings | None = None,
+) -> Exploration:
+    """Run up to ``schedules`` schedules of ``target`` and report the first failure."""
+    base = settings or Settings.from_env()
+    chosen = base.with_overrides(
+        strategy=strategy if isinstance(strategy, str) else None, schedules=schedules, seed=seed,
+        preemption=preemption, max_steps=max_steps, stop_on_failure=stop_on_failure,
+    )
+    resolved = resolve_target(target)
+    planner = make_strategy(strategy if strategy is not None and not isinstance(strategy, str)
+                            else chosen.strategy, chosen.seed)
+    config = _config(resolved, chosen.preemption, chosen.max_steps, until)
+    return _explore(resolved, planner, chosen, config)
+
+
+def replay(target: TargetSpec, schedule: str | Schedule, *, max_steps: int | None = None) -> RunResult:
+    """Run one schedule exactly; warn (StaleSchedule) if the code changed since it was recorded.
+
+    Raises ScheduleDivergence when the schedule asks for a choice the program
+    no longer offers, or when it names another target.
+    """
+    parsed = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
+    resolved = resolve_target(target)
+    if parsed.target != resolved.name:
+        raise ScheduleDivergence(
+            f"the schedule was recorded for target {parsed.target!r}, not {resolved.name!r}; "
+            f"replay it with: race-harness replay {parsed.target} {parsed.encode()}"
+        )
+    if parsed.fingerprint != resolved.fingerprint:
+        warnings.warn(StaleSchedule(
+            f"schedule fingerprint {parsed.fingerprint} differs from the code's {resolved.fingerprint}: "
+            "the target changed since the schedule was recorded, so the replay may diverge"
+        ), stacklevel=2)
+    config = _config(resolved, parsed.model, max_steps or Settings().max_steps, None)
+    with environment(resolved, parsed.model):
+        result = run_once(resolved, ReplayStrategy(parsed.choices), config)
+    divergence = next((f.error for f in result.failures if isinstance(f.error, ScheduleDivergence)), None)
+    if divergence is not None:
+        raise divergence
+    return result
+
+
+def schedule_of(target: Target, model: str, result: RunResult) -> Schedule:
+    return Schedule(target.name, model, target.fingerprint, result.choices)
+
+
+def failure_of(target: Target, model: str, result: RunResult) -> Failure | None:
+    """The Failure a run produced, or None when it passed."""
+    first = result.failure
+    if first is None:
+        return None
+    schedule = schedule_of(target, model, result).encode()
+    return Failure(schedule, first.error, result.trace, first.thread, first.traceback, result.failures[1:])
+
+
+def run_once(target: Target, strategy: Strategy, config: RunConfig) -> RunResult:
+    """One run of ``target`` under ``strategy``; the environment must be installed."""
+    run = Run(target.body, strategy, config)
+    result = run.execute()
+    strategy.end_execution(result.summary())
+    return result
+
+
+@contextlib.contextmanager
+def environment(target: Target, model: str) -> Iterator[None]:
+    """Everything a run needs, installed once per exploration and always undone."""
+    if model not in PREEMPTION_MODELS:
+        raise InvalidSetting(f"preemption model {model!r} is not one of: {', '.join(PREEMPTION_MODELS)}")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(virtual_clocks())
+        stack.enter_context(deterministic_eventlet())
+        if model == "preemptive" and target.instrument is not None:
+            stack.enter_context(target.instrument())
+        yield
+
+
+def _config(target: Target, model: str, max_steps: int, until: float | None) -> RunConfig:
+    horizon = until if until is not None else target.until
+    return RunConfig(preemptive=(model == "preemptive"), max_steps=max_steps, until=horizon)
+
+
+def _explore(target: Target, strategy: Strategy, settings: Settings, config: RunConfig) -> Exploration:
+    model = settings.preemption
+    started = time.perf_counter()
+    outcome = Exploration(target.name, model, strategy.name, None, 0, False, 0.0)
+    with environment(target, model):
+        for _ in range(settings.schedules):
+            if not strategy.new_execution():
+                break
+            result = run_once(target, strategy, config)
+            _account(outcome, target, model, result, started)
+            if outcome.failure is not None and settings.stop_on_failure:
+                break
+            if _harness_error(result):
+                break
+    outcome.exhausted = strategy.exhausted
+    outcome.strategy = strategy.describe()
+    outcome.elapsed = time.perf_counter() - started
+    return outcome
+
+
+def _account(outcome: Exploration, target: Target, model: str, result: RunResult, started: float) -> None:
+    outcome.schedules_run += 1
+    outcome.decisions += result.decisions
+    outcome.max_decisions = max(outcome.max_decisions, result.decisions)
+    failure = failure_of(target, model, result)
+    if failure is None:
+        return
+    outcome.failures.append(failure)
+    if outcome.failure is None:
+        outcome.failure = failure
+        outcome.first_failure_after = outcome.schedules_run
+        outcome.time_to_first_failure = time.perf_counter() - started
+
+
+def _harness_error(result: RunResult) -> bool:
+    first = result.failure
+    return first is not None and isinstance(first.error, ScheduleDivergence | HarnessError) and \
+        type(first.error).__name__ in ("ScheduleDivergence", "HubBypassError")

@@ -1,0 +1,412 @@
+"""The run loop: the one place that decides which greenthread runs next.
+
+A ``Run`` executes a target's body as greenthread ``gt0`` on a fresh
+``DeterministicHub``.  The hub greenlet runs ``Run.loop``: at every step it
+takes the ready timers (at most one per greenthread), and when more than one
+greenthread could go next it asks the strategy.  Option 0 is what eventlet's
+stock hub would do (the first armed timer; at a preemption point, the current
+greenthread), so an all-zero schedule is eventlet's default order.
+
+The loop stops when nothing is left, at the virtual-time horizon, at the
+first failure, or at the step bound; then it stops every greenthread still
+alive, so none outlives the run.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import eventlet
+import greenlet
+from eventlet import hubs
+from eventlet.hubs import timer as eventlet_timer
+
+from harness import points
+from harness.errors import DeadlockError, HarnessError, ScheduleDivergence, StepLimitExceeded
+from harness.hub import DeterministicHub, Entry
+from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
+from harness.trace import Trace
+from harness.where import caller_label
+
+
+@dataclass
+class FailureRecord:
+    """One way a run failed: the error, where, and the greenthread's traceback."""
+
+    error: BaseException
+    thread: str
+    step: int
+    time: float
+    traceback: str
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced; the schedule string is built by the caller."""
+
+    choices: tuple[int, ...]
+    option_counts: tuple[int, ...]
+    failures: list[FailureRecord]
+    trace: Trace
+    steps: int
+    end_time: float
+    stop_reason: str
+    interrupted: BaseException | None = None
+    threads: int = 0
+
+    @property
+    def failure(self) -> FailureRecord | None:
+        return self.failures[0] if self.failures else None
+
+    @property
+    def decisions(self) -> int:
+        return len(self.choices)
+
+    def summary(self) -> ExecutionSummary:
+        return ExecutionSummary(self.choices, self.option_counts, bool(self.failures), self.steps)
+
+
+@dataclass
+class RunConfig:
+    """Per-run knobs the exploration passes down."""
+
+    preemptive: bool = False
+    max_steps: int = 200_000
+    until: float | None = None
+    teardown_steps: int = 10_000
+    trace_labels: bool = True
+
+
+@dataclass
+class _Thread:
+    ident: int
+    name: str
+    label: str = "start"
+    observed: bool = False
+    spawned_by: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Run:
+    """One execution of a body under a strategy: the state the run loop owns."""
+
+    def __init__(self, body: Any, strategy: Strategy, config: RunConfig) -> None:
+        self.body = body
+        self.strategy = strategy
+        self.config = config
+        self.thread_ident = threading.get_ident()
+        self.trace = Trace()
+        self.failures: list[FailureRecord] = []
+        self.choices: list[int] = []
+        self.option_counts: list[int] = []
+        self.steps = 0
+        self.stopping = False
+        self.stop_reason = "completed"
+        self.interrupted: BaseException | None = None
+        self.hub: DeterministicHub | None = None
+        self._threads: dict[greenlet.greenlet, _Thread] = {}
+        self._by_id: list[greenlet.greenlet] = []
+        self._next_label: str | None = None
+        self._last_paused = -1
+        self._preempting = False
+        self._escaped: list[tuple[greenlet.greenlet, BaseException]] = []
+        self._decided_at = -1
+
+    # -- driving ----------------------------------------------------------
+    def execute(self) -> RunResult:
+        """Run the body to the end on a fresh hub; restore the previous hub after."""
+        local = hubs._threadlocal
+        saved = local.__dict__.get("hub")
+        hub = DeterministicHub(self)
+        self.hub = hub
+        local.hub = hub
+        points._set_active(self)
+        try:
+            eventlet.spawn(self._root)
+            hub.greenlet.switch()
+        finally:
+            points._set_active(None)
+            if saved is None:
+                local.__dict__.pop("hub", None)
+            else:
+                local.hub = saved
+        if self.interrupted is not None:
+            raise self.interrupted
+        return RunResult(
+            tuple(self.choices), tuple(self.option_counts), self.failures, self.trace,
+            self.steps, hub.now, self.stop_reason, None, len(self._by_id),
+        )
+
+    def _root(self) -> None:
+        self.body()
+
+    def _body_name(self) -> str:
+        return f"body {getattr(self.body, '__qualname__', type(self.body).__name__)}"
+
+    # -- the loop (runs in the hub greenlet) --------------------------------
+    def loop(self, hub: DeterministicHub) -> None:
+        try:
+            self._main_loop(hub)
+            if not self.failures:
+                self._check_end(hub)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            self.interrupted = exc
+            self.stop_reason = "interrupted"
+        finally:
+            self._teardown(hub)
+
+    def _main_loop(self, hub: DeterministicHub) -> None:
+        horizon = self.config.until
+        if horizon is not None:
+            horizon += hub.now
+        while not self.failures:
+            candidates = hub.candidates()
+            if not candidates:
+                if hub.advance(horizon):
+                    continue
+                if horizon is not None and hub.pending_future():
+                    self.stop_reason = "horizon"
+                    self._add("hub", "stop", f"virtual-time horizon reached ({self.config.until:g} s)")
+                return
+            entry = self._pick(candidates)
+            if entry is None:
+                return
+            self._fire(hub, entry)
+
+    def _pick(self, candidates: list[Entry]) -> Entry | None:
+        if len(candidates) == 1:
+            return candidates[0]
+        ordered = [candidates[0], *sorted(candidates[1:], key=lambda e: self._info(e.owner).ident)]
+        options = tuple(Option(self._info(e.owner).ident, self._info(e.owner).label) for e in ordered)
+        decision = Decision(len(self.choices), self.steps, options, self._last_paused, ordered[0].front)
+        try:
+            index = self.strategy.choose(decision)
+        except ScheduleDivergence as exc:
+            self._record(exc, "hub")
+            return None
+        if not 0 <= index < len(options):
+            self._record(HarnessError(f"strategy returned option {index} of {len(options)}"), "hub")
+            return None
+        self.choices.append(index)
+        self.option_counts.append(len(options))
+        self._decided_at = self.steps + 1
+        return ordered[index]
+
+    def _fire(self, hub: DeterministicHub, entry: Entry) -> None:
+        hub.take(entry)
+        self.steps += 1
+        if self.steps > self.config.max_steps and not self.stopping:
+            self._record(StepLimitExceeded(
+                f"the run took more than {self.config.max_steps} steps without finishing: a livelock "
+                "or a loop with no end. Set a virtual-time horizon (until=...) for periodic loops, "
+                "or raise max_steps if the program is just long."), "hub")
+            return
+        owner = entry.owner
+        info = self._info(owner)
+        if not self.stopping:
+            chosen = ""
+            if self._chose_now():
+                chosen = f" [option {self.choices[-1]} of {self.option_counts[-1]}]"
+            self._add(info.name, "run", f"after {info.label}{chosen}", hub.now)
+        try:
+            entry.timer()
+        except greenlet.GreenletExit:
+            pass
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every escape is a finding
+            self._escaped_from(owner, exc)
+
+    def _chose_now(self) -> bool:
+        return self._decided_at == self.steps
+
+    # -- bookkeeping hooks called by the hub ----------------------------------
+    def on_timer_armed(self, entry: Entry, current: greenlet.greenlet) -> None:
+        owner = entry.owner
+        if owner not in self._threads and owner is not self.hub_greenlet:
+            info = self._register(owner)
+            parent = self._threads.get(current)
+            info.spawned_by = parent.name if parent else ""
+            what = self._body_name() if info.ident == 0 else _spawned_function(entry)
+            self._add(parent.name if parent else "hub", "spawn", f"{info.name} {what}".rstrip())
+
+    def on_switch_out(self, current: greenlet.greenlet) -> None:
+        info = self._threads.get(current)
+        if info is None:
+            return
+        label = self._next_label
+        self._next_label = None
+        if label is None:
+            label = caller_label(3) if self.config.trace_labels else "switch"
+        info.label = label
+        self._last_paused = info.ident
+
+    @property
+    def hub_greenlet(self) -> greenlet.greenlet | None:
+        return self.hub.greenlet if self.hub is not None else None
+
+    # -- points protocol ------------------------------------------------------
+    def preempt(self, label: str) -> None:
+        hub = self.hub
+        if not self.config.preemptive or hub is None or self.stopping:
+            return
+        current = greenlet.getcurrent()
+        if current is hub.greenlet or current not in self._threads:
+            return
+        if not hub.has_other_ready(current):
+            return
+        self._next_label = label
+        hub.add_front(eventlet_timer.Timer(0, current.switch))
+        hub.switch()
+
+    def io(self, label: str, delay: float) -> None:
+        hub = self.hub
+        if hub is None:
+            return
+        current = greenlet.getcurrent()
+        if current is hub.greenlet or current not in self._threads:
+            return
+        if delay <= 0 and not hub.has_other_ready(current):
+            self._add(self._threads[current].name, "io", label)
+            return
+        self._next_label = label
+        eventlet.sleep(delay)
+
+    def note(self, kind: str, detail: str) -> None:
+        self._add(self.thread_name(), kind, detail)
+
+    def fail(self, error: BaseException) -> None:
+        self._record(error, self.thread_name(), "".join(traceback.format_stack()[:-2]))
+
+    def thread_name(self) -> str:
+        info = self._threads.get(greenlet.getcurrent())
+        return info.name if info else "hub"
+
+    def now(self) -> float:
+        hub = self.hub
+        return hub.now if hub is not None else 0.0
+
+    def where(self) -> str:
+        return caller_label(3)
+
+    def mark_observed(self, thread: greenlet.greenlet) -> None:
+        info = self._threads.get(thread)
+        if info is not None:
+            info.observed = True
+
+    def thread_id(self, thread: greenlet.greenlet) -> int:
+        info = self._threads.get(thread)
+        return info.ident if info is not None else sys.maxsize
+
+    # -- internals ------------------------------------------------------------
+    def _info(self, thread: greenlet.greenlet) -> _Thread:
+        info = self._threads.get(thread)
+        if info is None:
+            info = self._register(thread)
+        return info
+
+    def _register(self, thread: greenlet.greenlet) -> _Thread:
+        ident = len(self._by_id)
+        info = _Thread(ident, f"gt{ident}")
+        self._threads[thread] = info
+        self._by_id.append(thread)
+        return info
+
+    def _add(self, thread: str, kind: str, detail: str, when: float | None = None) -> None:
+        hub = self.hub
+        stamp = when if when is not None else (hub.now if hub is not None else 0.0)
+        self.trace.add(self.steps, stamp, thread, kind, detail)
+
+    def _record(self, error: BaseException, thread: str, tb: str | None = None) -> None:
+        if tb is None:
+            tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        hub = self.hub
+        stamp = hub.now if hub is not None else 0.0
+        self.failures.append(FailureRecord(error, thread, self.steps, stamp, tb))
+        self._add(thread, "fail", f"{type(error).__name__}: {error}")
+
+    def _escaped_from(self, owner: greenlet.greenlet, exc: BaseException) -> None:
+        info = self._info(owner)
+        if self._by_id and owner is self._by_id[0]:
+            self._record(exc, info.name)
+        elif isinstance(owner, eventlet.greenthread.GreenThread) and owner.dead:
+            self._escaped.append((owner, exc))
+            self._add(info.name, "exit", f"raised {type(exc).__name__}: {exc}")
+        else:
+            self._record(exc, info.name)
+
+    def _check_end(self, hub: DeterministicHub) -> None:
+        for thread, exc in self._escaped:
+            info = self._threads[thread]
+            if not info.observed:
+                self._record(exc, info.name)
+                return
+        if self.stop_reason == "horizon":
+            return
+        blocked = [t for t in self._by_id if t and not t.dead and t is not greenlet.getcurrent()]
+        if blocked:
+            self.stop_reason = "deadlock"
+            self._record(DeadlockError(self._deadlock_message(blocked)), "hub", "")
+
+    def _deadlock_message(self, blocked: list[greenlet.greenlet]) -> str:
+        parts = ["nothing can run, no timer is pending, and these greenthreads are blocked forever:"]
+        for thread in blocked:
+            info = self._threads[thread]
+            stack = "".join(traceback.format_stack(thread.gr_frame)) if thread.gr_frame else ""
+            parts.append(f"  {info.name} blocked at {info.label}\n{_indent(stack)}")
+        parts.append("A lost wakeup or a circular wait; replay the schedule to watch it happen.")
+        return "\n".join(parts)
+
+    def _teardown(self, hub: DeterministicHub) -> None:
+        """Stop every greenthread still alive, in id order; none outlives the run."""
+        self.stopping = True
+        for _round in range(3):
+            alive = [t for t in self._by_id if not t.dead and t is not greenlet.getcurrent()]
+            if not alive:
+                break
+            for thread in alive:
+                if not thread.dead:
+                    self._kill(thread)
+            self._drain(hub)
+        survivors = [self._threads[t].name for t in self._by_id if not t.dead]
+        if survivors and self.interrupted is None:
+            self._record(HarnessError(
+                f"greenthreads {', '.join(survivors)} would not stop (they swallow GreenletExit)"), "hub")
+        hub.ready.clear()
+        hub.future.clear()
+
+    def _kill(self, thread: greenlet.greenlet) -> None:
+        try:
+            thread.throw(greenlet.GreenletExit)
+        except greenlet.GreenletExit:
+            pass
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            self._add(self._threads[thread].name, "stop", f"raised while stopping: {exc!r}")
+
+    def _drain(self, hub: DeterministicHub) -> None:
+        budget = self.config.teardown_steps
+        while budget > 0:
+            candidates = hub.candidates()
+            if not candidates:
+                if not hub.advance(None):
+                    return
+                continue
+            budget -= 1
+            self._fire(hub, candidates[0])
+
+
+def _spawned_function(entry: Entry) -> str:
+    callback, args, _kwargs = entry.timer.tpl
+    if args and callable(args[0]):
+        return getattr(args[0], "__qualname__", "")
+    return ""
+
+
+def _indent(text: str) -> str:
+    return "".join("      " + line + "\n" for line in text.splitlines())

@@ -1,0 +1,80 @@
+"""Frozen settings with defaults from ``RACE_*`` environment variables.
+
+Like loom's ``LOOM_*`` variables: CI can turn a knob without editing tests,
+and a bad value fails at once with a message naming the variable, the value
+and what is accepted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from harness.errors import InvalidSetting
+
+STRATEGIES = ("random", "dfs", "pct", "replay", "hypothesis")
+PREEMPTION_MODELS = ("cooperative", "preemptive")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Exploration settings; every field has a ``RACE_<NAME>`` variable."""
+
+    schedules: int = 1000
+    seed: int = 0
+    strategy: str = "random"
+    preemption: str = "cooperative"
+    max_steps: int = 200_000
+    stop_on_failure: bool = True
+
+    def __post_init__(self) -> None:
+        _check_positive("schedules", self.schedules)
+        _check_positive("max_steps", self.max_steps)
+        if self.seed < 0:
+            raise InvalidSetting(f"seed must be >= 0, got {self.seed}")
+        _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_choice("preemption", self.preemption, PREEMPTION_MODELS)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by RACE_* variables; raise InvalidSetting on a bad one."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"RACE_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _convert(f.name, raw, f.type)
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """These settings with the non-None overrides applied."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    variable = f"RACE_{name.upper()}"
+    if kind in ("int", int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidSetting(f"{variable}={raw!r} is not a whole number") from None
+    if kind in ("bool", bool):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise InvalidSetting(f"{variable}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+    return raw.strip()
+
+
+def _check_positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidSetting(f"{name} must be a whole number >= 1, got {value!r}")
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InvalidSetting(f"{name} {value!r} is not one of: {', '.join(allowed)}")
