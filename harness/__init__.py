@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import warnings as _warnings
+
+# eventlet announces its own deprecation on import; the harness exists to test
+# eventlet code, so that one message (and only it) is noise here.
+_warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
 from harness.errors import (
     DeadlockError,
     HarnessError,

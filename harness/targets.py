@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import inspect
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -108,8 +109,11 @@ def load_registry() -> Registry:
     """Collect every target the installed plug-ins register."""
     registry = Registry()
     for entry in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        register = entry.load()
-        register(registry)
+        try:
+            register = entry.load()
+            register(registry)
+        except Exception as exc:  # noqa: BLE001 - one broken plug-in must not hide the others
+            warnings.warn(f"target plug-in {entry.name!r} failed to load: {exc!r}", stacklevel=2)
     return registry
 
 

@@ -1,0 +1,110 @@
+"""The verdict matrix: every registered target under both preemption models.
+
+Each cell is decided by a real exploration, planned by the target's
+``Expectation`` for that model (exhaustive DFS with a budget, or N random
+schedules), and compared with the expected verdict.  A pass that was not
+exhaustive is printed as such, never as a proof.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+from harness.explore import explore
+from harness.targets import MODELS, Expectation, Model, Target
+
+
+@dataclass
+class Cell:
+    """One target under one model: expected vs observed, and how it was decided."""
+
+    target: str
+    model: str
+    expected: str
+    observed: str
+    how: str
+    schedules: int
+    exhausted: bool
+    schedule: str | None
+    error: str | None
+    seconds: float
+    why: str
+
+    @property
+    def matches(self) -> bool:
+        return self.expected == self.observed
+
+
+def decide(target: Target, model: Model) -> Cell | None:
+    """Explore ``target`` under ``model`` as its expectation plans; None if it has none."""
+    expectation = target.expectation(model)
+    if expectation is None:
+        return None
+    started = time.perf_counter()
+    outcome = explore(
+        target, strategy=expectation.strategy, schedules=expectation.schedules,
+        seed=expectation.seed, preemption=model,
+    )
+    observed = "fail" if outcome.failure is not None else "pass"
+    return Cell(
+        target=target.name, model=model, expected=expectation.verdict, observed=observed,
+        how=_how(expectation, outcome.schedules_run, outcome.exhausted, outcome.failure is not None),
+        schedules=outcome.schedules_run, exhausted=outcome.exhausted,
+        schedule=outcome.failure.schedule if outcome.failure else None,
+        error=_first_line(outcome.failure.error) if outcome.failure else None,
+        seconds=time.perf_counter() - started, why=expectation.why,
+    )
+
+
+def _how(expectation: Expectation, runs: int, exhausted: bool, failed: bool) -> str:
+    if failed:
+        return f"{expectation.strategy}: failure at schedule {runs}"
+    if exhausted:
+        return f"exhaustive dfs: {runs} schedules"
+    return f"{expectation.strategy}: {runs} schedules, not exhaustive"
+
+
+def _first_line(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text.splitlines()[0][:200]
+
+
+def run_matrix(targets: list[Target], models: tuple[Model, ...] = MODELS) -> list[Cell]:
+    cells: list[Cell] = []
+    for target in targets:
+        for model in models:
+            cell = decide(target, model)
+            if cell is not None:
+                cells.append(cell)
+    return cells
+
+
+def render_table(cells: list[Cell]) -> str:
+    """A plain-text table, one row per cell, followed by the failing schedules."""
+    header = ("target", "model", "expected", "observed", "ok", "how", "wall s")
+    rows = [
+        (c.target, c.model, c.expected, c.observed.upper() if c.observed == "fail" else c.observed,
+         "yes" if c.matches else "NO", c.how, f"{c.seconds:.2f}")
+        for c in cells
+    ]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    failing = [c for c in cells if c.schedule]
+    if failing:
+        lines.append("")
+        lines.append("first failure of each failing cell (replay with: race-harness replay TARGET SCHEDULE):")
+        for c in failing:
+            lines.append(f"  {c.target} [{c.model}] {c.error}")
+            lines.append(f"      {c.schedule}")
+    mismatched = [c for c in cells if not c.matches]
+    lines.append("")
+    lines.append(f"{len(cells) - len(mismatched)} of {len(cells)} cells match their expectation")
+    return "\n".join(lines)
+
+
+def render_json(cells: list[Cell]) -> str:
+    return json.dumps({"cells": [asdict(c) | {"matches": c.matches} for c in cells],
+                       "all_match": all(c.matches for c in cells)}, indent=2)
