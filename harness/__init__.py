@@ -1,4 +1,8 @@
-"""race-harness: deterministic interleaving exploration for eventlet programs."""
+"""race-harness: deterministic interleaving exploration for eventlet programs.
+
+The public surface: ``explore`` and ``replay`` a target, the ``yield_point``
+family that instrumentation and fakes call, schedules, targets and errors.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from harness.errors import (
     UncontrolledConcurrency,
     UnknownTarget,
 )
+from harness.explore import Exploration, Failure, explore, replay
 from harness.points import (
     current_thread_name,
     in_run,
@@ -30,36 +35,39 @@ from harness.points import (
     record_failure,
     yield_point,
 )
+from harness.schedule import Schedule
+from harness.scheduler import RunResult
+from harness.settings import Settings
 from harness.targets import Expectation, Registry, Target, fingerprint_of
 
 __all__ = [
     "DeadlockError",
+    "Exploration",
     "Expectation",
+    "Failure",
     "HarnessError",
     "HubBypassError",
     "InvalidSchedule",
     "InvalidSetting",
     "NondeterminismDetected",
     "Registry",
+    "RunResult",
+    "Schedule",
     "ScheduleDivergence",
+    "Settings",
     "StaleSchedule",
     "StepLimitExceeded",
     "Target",
     "UncontrolledConcurrency",
     "UnknownTarget",
     "current_thread_name",
+    "explore",
     "fingerprint_of",
     "in_run",
     "io_point",
     "note",
     "now",
     "record_failure",
+    "replay",
     "yield_point",
 ]
-
-from harness.explore import Exploration, Failure, explore, replay  # noqa: E402
-from harness.schedule import Schedule  # noqa: E402
-from harness.scheduler import RunResult  # noqa: E402
-from harness.settings import Settings  # noqa: E402
-
-__all__ += ["Exploration", "Failure", "RunResult", "Schedule", "Settings", "explore", "replay"]

@@ -10,6 +10,7 @@ whatever happened (failure, error, KeyboardInterrupt).
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,14 +19,17 @@ from dataclasses import dataclass, field
 from harness.clock import virtual_clocks
 from harness.errors import HarnessError, InvalidSetting, ScheduleDivergence, StaleSchedule
 from harness.green import deterministic_eventlet
+from harness.guards import guarded
 from harness.schedule import Schedule
 from harness.scheduler import FailureRecord, Run, RunConfig, RunResult
 from harness.settings import PREEMPTION_MODELS, Settings
 from harness.strategies import ReplayStrategy, Strategy, make_strategy
 from harness.targets import Target, resolve_target
 from harness.trace import Trace
+from harness.verify import check_same
 
 TargetSpec = Target | str | Callable[[], object]
+RUN_RANDOM_SEED = 0x5EED
 
 
 @dataclass
@@ -97,12 +101,14 @@ def explore(
     stop_on_failure: bool | None = None,
     until: float | None = None,
     settings: Settings | None = None,
+    verify_determinism: bool | None = None,
 ) -> Exploration:
     """Run up to ``schedules`` schedules of ``target`` and report the first failure."""
     base = settings or Settings.from_env()
     chosen = base.with_overrides(
         strategy=strategy if isinstance(strategy, str) else None, schedules=schedules, seed=seed,
         preemption=preemption, max_steps=max_steps, stop_on_failure=stop_on_failure,
+        verify_determinism=verify_determinism,
     )
     resolved = resolve_target(target)
     planner = make_strategy(strategy if strategy is not None and not isinstance(strategy, str)
@@ -153,6 +159,7 @@ def failure_of(target: Target, model: str, result: RunResult) -> Failure | None:
 
 def run_once(target: Target, strategy: Strategy, config: RunConfig) -> RunResult:
     """One run of ``target`` under ``strategy``; the environment must be installed."""
+    random.seed(RUN_RANDOM_SEED)
     run = Run(target.body, strategy, config)
     result = run.execute()
     strategy.end_execution(result.summary())
@@ -165,11 +172,24 @@ def environment(target: Target, model: str) -> Iterator[None]:
     if model not in PREEMPTION_MODELS:
         raise InvalidSetting(f"preemption model {model!r} is not one of: {', '.join(PREEMPTION_MODELS)}")
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_saved_global_random())
         stack.enter_context(virtual_clocks())
         stack.enter_context(deterministic_eventlet())
+        stack.enter_context(guarded())
         if model == "preemptive" and target.instrument is not None:
             stack.enter_context(target.instrument())
         yield
+
+
+@contextlib.contextmanager
+def _saved_global_random() -> Iterator[None]:
+    """Each run reseeds the global generator (so code using it replays exactly);
+    the caller's generator state is restored afterwards."""
+    state = random.getstate()
+    try:
+        yield
+    finally:
+        random.setstate(state)
 
 
 def _config(target: Target, model: str, max_steps: int, until: float | None) -> RunConfig:
@@ -186,6 +206,8 @@ def _explore(target: Target, strategy: Strategy, settings: Settings, config: Run
             if not strategy.new_execution():
                 break
             result = run_once(target, strategy, config)
+            if result.failure is not None and settings.verify_determinism:
+                _verify(target, model, config, result)
             _account(outcome, target, model, result, started)
             if outcome.failure is not None and settings.stop_on_failure:
                 break
@@ -195,6 +217,13 @@ def _explore(target: Target, strategy: Strategy, settings: Settings, config: Run
     outcome.strategy = strategy.describe()
     outcome.elapsed = time.perf_counter() - started
     return outcome
+
+
+def _verify(target: Target, model: str, config: RunConfig, result: RunResult) -> None:
+    """Replay a failing run twice more; raise NondeterminismDetected on any difference."""
+    schedule = schedule_of(target, model, result)
+    replays = [run_once(target, ReplayStrategy(schedule.choices), config) for _ in range(2)]
+    check_same(schedule.encode(), result, replays)
 
 
 def _account(outcome: Exploration, target: Target, model: str, result: RunResult, started: float) -> None:

@@ -28,6 +28,7 @@ class Settings:
     preemption: str = "cooperative"
     max_steps: int = 200_000
     stop_on_failure: bool = True
+    verify_determinism: bool = False
 
     def __post_init__(self) -> None:
         _check_positive("schedules", self.schedules)

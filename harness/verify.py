@@ -1,0 +1,47 @@
+"""The determinism guard: a failing schedule must replay to the same trace.
+
+If replaying a schedule gives a different trace, something outside the
+scheduler's control decided the run: the wall clock, the global random
+generator, real I/O, set or address ordering, or a thread outside the hub.
+The guard names the first differing event so the cause can be found.
+"""
+
+from __future__ import annotations
+
+from harness.errors import NondeterminismDetected
+from harness.scheduler import RunResult
+from harness.trace import Trace
+
+LIKELY_CAUSES = (
+    "the wall clock (a clock the harness does not virtualise), the global random generator, "
+    "real I/O, iteration over a set or dict keyed by object identity, or a native thread "
+    "running beside the hub"
+)
+
+
+def first_difference(expected: Trace, actual: Trace) -> tuple[int, str, str] | None:
+    """The index and text of the first event that differs, or None if identical."""
+    left, right = expected.lines(), actual.lines()
+    for index, (a, b) in enumerate(zip(left, right, strict=False)):
+        if a != b:
+            return index, a, b
+    if len(left) != len(right):
+        index = min(len(left), len(right))
+        missing = "<end of trace>"
+        return (index, left[index] if index < len(left) else missing,
+                right[index] if index < len(right) else missing)
+    return None
+
+
+def check_same(schedule: str, original: RunResult, replays: list[RunResult]) -> None:
+    """Raise NondeterminismDetected if any replay's trace differs from the original."""
+    for number, again in enumerate(replays, start=1):
+        difference = first_difference(original.trace, again.trace)
+        if difference is None:
+            continue
+        index, was, now = difference
+        raise NondeterminismDetected(
+            f"replay {number} of schedule {schedule} differs from the original run at event "
+            f"{index}:\n  original: {was.strip()}\n  replay:   {now.strip()}\n"
+            f"Likely causes: {LIKELY_CAUSES}."
+        )
