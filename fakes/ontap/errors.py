@@ -24,6 +24,7 @@ CODE_INVALID_INPUT = "2"
 CODE_API_NOT_FOUND = "3"
 CODE_ENTRY_NOT_FOUND = "4"
 CODE_NOT_AUTHORIZED = "6"
+CODE_NO_SUCH_FILE = "6684674"  # what cinder's REST client expects from the files API
 CODE_UNEXPECTED_ARGUMENT = "262179"
 CODE_INVALID_FIELD_VALUE = "262197"
 
@@ -58,6 +59,10 @@ def entry_not_found(target: str = "uuid") -> OntapError:
     return OntapError(404, CODE_ENTRY_NOT_FOUND, "entry doesn't exist", target)
 
 
+def no_such_file(path: str) -> OntapError:
+    return OntapError(404, CODE_NO_SUCH_FILE, f'No such file or directory "{path}".', "path")
+
+
 def not_authenticated() -> OntapError:
     return OntapError(401, CODE_NOT_AUTHORIZED, "Authentication failed.")
 
@@ -67,9 +72,7 @@ def not_authorized() -> OntapError:
 
 
 def unknown_svm(name: str) -> OntapError:
-    return OntapError(
-        400, CODE_INVALID_INPUT, f'SVM "{name}" does not exist.', "X-Dot-SVM-Name"
-    )
+    return OntapError(400, CODE_INVALID_INPUT, f'SVM "{name}" does not exist.', "X-Dot-SVM-Name")
 
 
 def unexpected_argument(name: str) -> OntapError:

@@ -95,6 +95,7 @@ class FlexVol:
     guarantee_type: str = "none"
     qos_policy: str | None = None
     encrypted: bool = False
+    files: dict[str, int] = field(default_factory=dict)  # root directory: name -> size
 
     @property
     def available(self) -> int:
@@ -192,16 +193,19 @@ class ClusterState:
         self.volumes.append(vol)
         return vol
 
+    def add_file(self, svm_name: str, volume_name: str, name: str, size: int) -> None:
+        """Put a file in a FlexVol's root directory (what NFS clients would write)."""
+        vol = self.volume(volume_name, svm_name)
+        if vol is None:
+            raise ValueError(f"no volume {volume_name!r} in SVM {svm_name!r}")
+        vol.files[name] = size
+
     def add_job(self, description: str, svm: str | None, now: float) -> Job:
-        job = Job(
-            self.new_uuid("job"), description, svm, now, running_polls=self.job_running_polls
-        )
+        job = Job(self.new_uuid("job"), description, svm, now, running_polls=self.job_running_polls)
         self.jobs[job.uuid] = job
         return job
 
-    def add_ems_log(
-        self, fields: Mapping[str, Any], svm: str | None, user: str | None, now: float
-    ) -> EmsLog:
+    def add_ems_log(self, fields: Mapping[str, Any], svm: str | None, user: str | None, now: float) -> EmsLog:
         log = EmsLog(len(self.ems_logs), now, svm, user, dict(fields))
         self.ems_logs.append(log)
         return log
@@ -224,7 +228,7 @@ class ClusterState:
         junction ``/``) as on a real cluster, unless ``svm_root_volumes`` is
         False; the named FlexVols are junctioned at ``/<name>``.
         """
-        state = cls(Cluster(cluster_name, "", tuple(version)), admin_svm)  # type: ignore[arg-type]
+        state = cls(Cluster(cluster_name, "", version), admin_svm)
         state.cluster.uuid = state.new_uuid("cluster")
         node = Node(f"{cluster_name}-01", state.new_uuid("node"))
         state.nodes.append(node)
@@ -234,7 +238,12 @@ class ClusterState:
             state.add_svm(svm_name)
             if svm_root_volumes:
                 state.add_volume(
-                    svm_name, f"{svm_name}_root", junction_path="/", is_svm_root=True, size=GiB
+                    svm_name,
+                    f"{svm_name}_root",
+                    junction_path="/",
+                    is_svm_root=True,
+                    size=GiB,
+                    used=GiB // 20,
                 )
             for volume_name in volume_names:
                 state.add_volume(svm_name, volume_name)

@@ -1,0 +1,31 @@
+"""A fake ONTAP REST server the real cinder NetApp client runs against unchanged.
+
+It holds a cluster's state (SVMs, FlexVols, EMS records, jobs), answers the
+REST endpoints the client uses with ONTAP's shapes and errors, scopes every
+request by its ``X-Dot-SVM-Name`` header exactly as ONTAP does, and journals
+each request with the SVM its caller meant, so the wrong-SVM oracle can tell
+a race's victim from a correct request.  Two transports, one handler: a
+requests-mock adapter (in process, on the harness's virtual clock) and a
+loopback HTTP server.
+
+    fake = FakeOntap.default(oracle="raise")
+    with fake.installed(), fake.journal.intent("svm_data_001"):
+        ...  # any requests.Session now talks to fake.base_url
+"""
+
+from __future__ import annotations
+
+from fakes.ontap.fake import FakeOntap
+from fakes.ontap.journal import Journal, JournalEntry
+from fakes.ontap.oracle import WrongSvmRequest
+from fakes.ontap.server import LoopbackServer
+from fakes.ontap.state import ClusterState
+
+__all__ = [
+    "ClusterState",
+    "FakeOntap",
+    "Journal",
+    "JournalEntry",
+    "LoopbackServer",
+    "WrongSvmRequest",
+]
