@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import eventlet
+
 from scenarios.netapp.connection import Body, Query, RestNaServerModel
 from scenarios.netapp.errors import NaApiError, NetAppDriverException, VolumeBackendAPIException
 
@@ -43,7 +45,10 @@ class RestClientModel:
         self.vserver = vserver
         self.admin_vserver = admin_vserver
         self.connection.set_vserver(self.vserver)
-        self.connection.set_ontap_version(self.get_ontap_version(cached=False))
+        ontap_version = self.get_ontap_version(cached=False)
+        if ontap_version is None or ontap_version < (9, 11, 1):
+            raise NetAppDriverException("REST Client can be used only with ONTAP 9.11.1 or upper.")
+        self.connection.set_ontap_version(ontap_version)
 
     # -- transport ---------------------------------------------------------
     def send_request(
@@ -95,6 +100,7 @@ class RestClientModel:
             job = self.send_request(job_url, "get", enable_tunneling=False)
             if job.get("state") not in ("queued", "running", "paused"):
                 return job
+            eventlet.sleep(1)
 
     # -- cluster and volumes -------------------------------------------------
     def get_ontap_version(self, cached: bool = True) -> tuple[int, int, int] | None:
@@ -105,12 +111,15 @@ class RestClientModel:
         version = response["version"]
         return (version["generation"], version["major"], version["minor"])
 
+    def get_cluster_name(self) -> str:
+        """A cluster-scoped read: no tunneling, so no SVM header is meant."""
+        response = self.send_request("/cluster", "get", query={"fields": "name"}, enable_tunneling=False)
+        return str(response["name"])
+
     def _get_unique_volume(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Exactly one record, or the error the incident's logs show."""
         if len(records) != 1:
-            raise VolumeBackendAPIException(
-                data=f"Could not find unique volume. Volumes found: {records}."
-            )
+            raise VolumeBackendAPIException(data=f"Could not find unique volume. Volumes found: {records}.")
         return records[0]
 
     def _get_volume_by_args(
@@ -146,9 +155,7 @@ class RestClientModel:
         """Total and available bytes; a failed lookup becomes 'Volume X not found'."""
         fields = "name,space.available,space.afs_total"
         try:
-            volume = self._get_volume_by_args(
-                vol_name=flexvol_name, vol_path=flexvol_path, fields=fields
-            )
+            volume = self._get_volume_by_args(vol_name=flexvol_name, vol_path=flexvol_path, fields=fields)
             return {
                 "size-total": float(volume["space"]["afs_total"]),
                 "size-available": float(volume["space"]["available"]),

@@ -196,15 +196,13 @@ class LocalSessionRestNaServer(RestNaServerModel):
 class VserverParamRestNaServer(RestNaServerModel):
     """Fix D: callers may name the SVM per request instead of mutating ours."""
 
-    def _build_headers(  # type: ignore[override]
-        self, enable_tunneling: bool, vserver: str | None = None
-    ) -> Headers:
+    def _build_headers(self, enable_tunneling: bool, vserver: str | None = None) -> Headers:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if enable_tunneling:
             headers["X-Dot-SVM-Name"] = vserver or self.get_vserver()  # type: ignore[assignment]
         return headers
 
-    def invoke_successfully(  # type: ignore[override]
+    def invoke_successfully(
         self,
         action_url: str,
         method: str,
