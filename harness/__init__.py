@@ -33,6 +33,7 @@ from harness.points import (
     note,
     now,
     record_failure,
+    touch,
     yield_point,
 )
 from harness.schedule import Schedule
@@ -42,8 +43,8 @@ from harness.targets import Expectation, Registry, Target, fingerprint_of
 
 __all__ = [
     "DeadlockError",
-    "Exploration",
     "Expectation",
+    "Exploration",
     "Failure",
     "HarnessError",
     "HubBypassError",
@@ -69,5 +70,6 @@ __all__ = [
     "now",
     "record_failure",
     "replay",
+    "touch",
     "yield_point",
 ]

@@ -4,8 +4,13 @@ Exit codes are made for CI and ``git bisect run``:
 
 * explore: 0 no failure found, 1 failure found;
 * replay: 1 failure reproduced (bad), 0 passed (good), 125 cannot replay on
-  this code (divergence, a schedule for another target, a target that no
-  longer exists) so bisect skips the commit;
+  this code (a schedule for another target, a target that no longer exists,
+  or a divergence that exploring from the schedule's prefix could not settle)
+  so bisect skips the commit.  A diverged or stale replay is not taken at its
+  word: see ``harness.recheck``;
+* report: 0 the proof bundle was written;
+* shrink: 1 the schedule fails (the shrunk schedule is printed), 0 it does not
+  fail, 125 it cannot replay on this code;
 * matrix: 0 every cell matches its expectation, 1 otherwise;
 * 2: usage errors, malformed schedules and bad settings, one line, no traceback.
 """
@@ -27,7 +32,16 @@ from harness.errors import (
     StaleSchedule,
     UnknownTarget,
 )
-from harness.explore import Exploration, explore, failure_of, replay
+from harness.explore import Exploration, explore
+from harness.recheck import (
+    DEFAULT_BUDGET,
+    FOUND,
+    INCONCLUSIVE,
+    PROVED,
+    REPRODUCED,
+    Recheck,
+    recheck,
+)
 from harness.schedule import Schedule
 from harness.settings import PREEMPTION_MODELS, STRATEGIES
 from harness.targets import MODELS, load_registry, resolve_target
@@ -47,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=cmd_list)
     _add_explore(sub)
     _add_replay(sub)
+    _add_report(sub)
+    _add_shrink(sub)
     _add_matrix(sub)
     for entry in sorted(metadata.entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         try:
@@ -65,6 +81,13 @@ def _add_explore(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--seed", type=_non_negative, default=None)
     p.add_argument("--preemption", choices=PREEMPTION_MODELS, default=None)
     p.add_argument("--max-steps", type=_positive, default=None)
+    p.add_argument("--pct-depth", type=_positive, default=None, help="PCT bug depth d (default 3)")
+    p.add_argument("--preemption-bound", type=_non_negative, default=None,
+                   help="bounded: at most this many preemptions per schedule (default: no bound)")
+    p.add_argument("--no-reduction", action="store_true", help="bounded: no sleep-set reduction")
+    p.add_argument("--database", metavar="DIR", default=None,
+                   help="failure database directory (default .race-harness, RACE_DATABASE)")
+    p.add_argument("--no-database", action="store_true", help="neither replay nor store failures")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_explore)
 
@@ -75,7 +98,36 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("schedule", help="a schedule string rh1:...")
     p.add_argument("--json", action="store_true")
     p.add_argument("--trace", action="store_true", help="print the whole trace")
+    p.add_argument("--no-fallback", action="store_true",
+                   help="when the replay diverges, exit 125 at once instead of exploring from the "
+                        "schedule's prefix")
+    p.add_argument("--budget", type=_positive, default=DEFAULT_BUDGET,
+                   help=f"schedules the fallback exploration may run (default {DEFAULT_BUDGET})")
     p.set_defaults(func=cmd_replay)
+
+
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="write a proof bundle (Markdown, JSON, HTML/SVG timeline, "
+                                      "regression test) for a schedule")
+    p.add_argument("target", help="scenario:variant, or package.module:callable")
+    p.add_argument("schedule", help="a schedule string rh1:...")
+    p.add_argument("--out", required=True, metavar="DIR", help="directory to write the bundle into")
+    p.add_argument("--no-shrink", action="store_true", help="report the schedule as given")
+    p.add_argument("--regression-target", action="append", metavar="TARGET", default=None,
+                   help="target(s) the regression test checks (default: TARGET; repeatable)")
+    p.set_defaults(func=cmd_report)
+
+
+def _add_shrink(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("shrink", help="shrink a failing schedule (exit 1 with the shrunk schedule, "
+                                      "0 if it does not fail, 125 if it cannot replay)")
+    p.add_argument("target", help="scenario:variant, or package.module:callable")
+    p.add_argument("schedule", help="a schedule string rh1:...")
+    p.add_argument("--max-runs", type=_positive, default=1000, help="replays shrinking may use")
+    p.add_argument("--prove", action="store_true",
+                   help="then run every schedule with fewer preemptions to prove minimality")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shrink)
 
 
 def _add_matrix(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,11 +173,23 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
+    from harness.settings import Settings
+    from harness.stats import ProgressLine
+
     target = resolve_target(args.target)
-    outcome = explore(
-        target, strategy=args.strategy, schedules=args.schedules, seed=args.seed,
-        preemption=args.preemption, max_steps=args.max_steps,
+    settings = Settings.from_env().with_overrides(
+        pct_depth=args.pct_depth, preemption_bound=args.preemption_bound,
+        reduction=False if args.no_reduction else None, database="off" if args.no_database else args.database,
     )
+    progress = ProgressLine.for_stream(sys.stderr, enabled=not args.json)
+    try:
+        outcome = explore(
+            target, strategy=args.strategy, schedules=args.schedules, seed=args.seed,
+            preemption=args.preemption, max_steps=args.max_steps, settings=settings, progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     if args.json:
         print(json.dumps(_exploration_json(outcome), indent=2))
     else:
@@ -140,28 +204,111 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except UnknownTarget as exc:
         print(f"race-harness: cannot replay: {exc}", file=sys.stderr)
         return EXIT_SKIP
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StaleSchedule)
-        try:
-            result = replay(target, schedule)
-        except ScheduleDivergence as exc:
-            print(f"race-harness: cannot replay on this code: {exc}", file=sys.stderr)
-            return EXIT_SKIP
-    for warning in caught:
-        if issubclass(warning.category, StaleSchedule):
-            print(f"race-harness: warning: {warning.message}", file=sys.stderr)
-    failure = failure_of(target, schedule.model, result)
+    try:
+        checked = recheck(target, schedule, budget=args.budget, fallback=not args.no_fallback)
+    except ScheduleDivergence as exc:
+        print(f"race-harness: cannot replay on this code: {exc}", file=sys.stderr)
+        return EXIT_SKIP
+    if checked.stale:
+        print(f"race-harness: warning: schedule fingerprint {schedule.fingerprint} differs from the "
+              f"code's {target.fingerprint}: the target changed since the schedule was recorded",
+              file=sys.stderr)
     if args.json:
-        print(json.dumps({"target": target.name, "schedule": schedule.encode(),
-                          "failed": failure is not None,
-                          "error": _error_text(failure.error) if failure else None,
-                          "trace": result.trace.lines()}, indent=2))
-    elif failure is not None:
-        print(f"FAIL: reproduced {_error_text(failure.error)} in {failure.thread}")
-        print(result.trace.text(None if args.trace else 60))
+        print(json.dumps(_recheck_json(checked), indent=2))
     else:
-        print(f"pass: the schedule ran to the end without failure ({result.steps} steps)")
-    return EXIT_FAILURE if failure is not None else EXIT_OK
+        _print_recheck(checked, args.trace)
+    if checked.verdict == INCONCLUSIVE:
+        return EXIT_SKIP
+    return EXIT_FAILURE if checked.failed else EXIT_OK
+
+
+def _print_recheck(checked: Recheck, whole_trace: bool) -> None:
+    limit = None if whole_trace else 60
+    if checked.divergence:
+        print(f"race-harness: the replay diverged: {checked.divergence}", file=sys.stderr)
+    if checked.verdict == REPRODUCED and checked.failure is not None:
+        print(f"FAIL: reproduced {_error_text(checked.failure.error)} in {checked.failure.thread}")
+        print(checked.failure.trace.text(limit))
+    elif checked.verdict == FOUND and checked.failure is not None:
+        print(f"FAIL: exploring {checked.explored} schedule(s) from the recorded prefix found "
+              f"{_error_text(checked.failure.error)} in {checked.failure.thread}")
+        print(f"new schedule: {checked.failure.schedule}")
+        print(checked.failure.trace.text(limit))
+    elif checked.verdict == PROVED:
+        print(f"pass: the schedule no longer fits, and all {checked.explored} schedules explored "
+              "from its prefix and from scratch pass (the whole space was exhausted)")
+    elif checked.verdict == INCONCLUSIVE:
+        how = f"{checked.explored} schedule(s) explored from its prefix found nothing" \
+            if checked.explored else "fallback disabled"
+        print(f"skip: the schedule does not fit this code and {how}; cannot tell good from bad")
+    else:
+        steps = checked.result.steps if checked.result is not None else 0
+        extra = f"; {checked.explored} more explored from its prefix found nothing" \
+            if checked.explored else ""
+        print(f"pass: the schedule ran to the end without failure ({steps} steps){extra}")
+
+
+def _recheck_json(checked: Recheck) -> dict[str, object]:
+    failure = checked.failure
+    trace = failure.trace if failure is not None else (checked.result.trace if checked.result else None)
+    return {"target": checked.target, "schedule": checked.schedule, "verdict": checked.verdict,
+            "failed": checked.failed, "stale": checked.stale, "divergence": checked.divergence,
+            "explored": checked.explored, "exhausted": checked.exhausted,
+            "failing_schedule": failure.schedule if failure else None,
+            "error": _error_text(failure.error) if failure else None,
+            "trace": trace.lines() if trace is not None else []}
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report import make_report, write_bundle
+
+    target = resolve_target(args.target)
+    try:
+        report = make_report(target, args.schedule, shrink=not args.no_shrink)
+    except ScheduleDivergence as exc:
+        print(f"race-harness: cannot replay on this code: {exc}", file=sys.stderr)
+        return EXIT_SKIP
+    written = write_bundle(report, args.out, regression_targets=args.regression_target)
+    what = f"{report.error.type}: {report.error.message.splitlines()[0]}" if report.error else \
+        "no failure (the schedule passed on this code)"
+    print(f"{report.target}: {what}")
+    print(f"schedule: {report.schedule} ({report.shrink_status})")
+    for role, path in written.items():
+        print(f"  {role:<10} {path}")
+    return EXIT_OK
+
+
+def cmd_shrink(args: argparse.Namespace) -> int:
+    from harness.shrink import ScheduleDoesNotFail, prove_minimal, shrink
+
+    schedule = Schedule.parse(args.schedule)
+    try:
+        target = resolve_target(args.target)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StaleSchedule)
+            result = shrink(target, schedule, max_runs=args.max_runs)
+        for warning in caught:
+            print(f"race-harness: warning: {warning.message}", file=sys.stderr)
+    except (UnknownTarget, ScheduleDivergence) as exc:
+        print(f"race-harness: cannot replay: {exc}", file=sys.stderr)
+        return EXIT_SKIP
+    except ScheduleDoesNotFail as exc:
+        print(f"pass: {exc}")
+        return EXIT_OK
+    proof = prove_minimal(target, schedule.model, result.preemptions_after) if args.prove else None
+    if args.json:
+        print(json.dumps({
+            "target": target.name, "original": schedule.encode(), "shrunk": result.shrunk.encode(),
+            "error": _error_text(result.failure.error), "preemptions": [result.preemptions_before,
+            result.preemptions_after], "choices": [result.size_before, result.size_after],
+            "runs": result.runs, "passes": result.passes,
+            "minimal": None if proof is None else proof.proved,
+        }, indent=2, sort_keys=True))
+    else:
+        print(result.describe())
+        if proof is not None:
+            print(f"proof:    {proof.describe()}")
+    return EXIT_FAILURE
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -183,6 +330,14 @@ def _print_exploration(outcome: Exploration) -> None:
     print(f"{outcome.target}: {outcome.verdict()}")
     print(f"  {outcome.schedules_run} schedules in {outcome.elapsed:.2f} s, "
           f"{outcome.decisions} decisions ({outcome.strategy})")
+    print(f"  {outcome.stats.summary()}")
+    stale = outcome.stats.database.get("stale") or []
+    if stale:
+        print(f"  failure database: dropped {len(stale)} stale schedule(s) recorded on other code")
+    if outcome.stats.database.get("error"):
+        print(f"race-harness: warning: {outcome.stats.database['error']}", file=sys.stderr)
+    if outcome.stats.database.get("reproduced"):
+        print(f"  failure database: a stored failing schedule reproduced ({outcome.stats.database['path']})")
     if outcome.failure is not None:
         print(outcome.failure.describe())
         print(outcome.failure.trace.text(40))
@@ -198,6 +353,7 @@ def _exploration_json(outcome: Exploration) -> dict[str, object]:
         "schedule": failure.schedule if failure else None,
         "error": _error_text(failure.error) if failure else None,
         "replay": f"race-harness replay {outcome.target} {failure.schedule}" if failure else None,
+        "stats": outcome.stats.as_dict(),
     }
 
 

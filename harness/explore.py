@@ -17,18 +17,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from harness.clock import virtual_clocks
+from harness.database import FailureDatabase
 from harness.errors import HarnessError, InvalidSetting, ScheduleDivergence, StaleSchedule
 from harness.green import deterministic_eventlet
 from harness.guards import guarded
 from harness.schedule import Schedule
 from harness.scheduler import FailureRecord, Run, RunConfig, RunResult
 from harness.settings import PREEMPTION_MODELS, Settings
+from harness.stats import ExplorationStats
 from harness.strategies import ReplayStrategy, Strategy, make_strategy
 from harness.targets import Target, resolve_target
 from harness.trace import Trace
 from harness.verify import check_same
 
 TargetSpec = Target | str | Callable[[], object]
+Progress = Callable[["Exploration"], None]
 RUN_RANDOM_SEED = 0x5EED
 
 
@@ -73,6 +76,7 @@ class Exploration:
     failures: list[Failure] = field(default_factory=list)
     first_failure_after: int | None = None
     time_to_first_failure: float | None = None
+    stats: ExplorationStats = field(default_factory=ExplorationStats)
 
     @property
     def passed(self) -> bool:
@@ -102,23 +106,42 @@ def explore(
     until: float | None = None,
     settings: Settings | None = None,
     verify_determinism: bool | None = None,
+    database: str | None = None,
+    progress: Progress | None = None,
 ) -> Exploration:
-    """Run up to ``schedules`` schedules of ``target`` and report the first failure."""
+    """Run up to ``schedules`` schedules of ``target`` and report the first failure.
+
+    Failing schedules stored in the failure database (``database``, default
+    ``Settings.database``; ``"off"`` disables it) are replayed first, and a new
+    failure is stored.  ``progress`` is called with the exploration so far after
+    every schedule.
+    """
     base = settings or Settings.from_env()
     chosen = base.with_overrides(
         strategy=strategy if isinstance(strategy, str) else None, schedules=schedules, seed=seed,
         preemption=preemption, max_steps=max_steps, stop_on_failure=stop_on_failure,
-        verify_determinism=verify_determinism,
+        verify_determinism=verify_determinism, database=database,
     )
     resolved = resolve_target(target)
-    planner = make_strategy(strategy if strategy is not None and not isinstance(strategy, str)
-                            else chosen.strategy, chosen.seed)
     config = _config(resolved, chosen.preemption, chosen.max_steps, until)
-    return _explore(resolved, planner, chosen, config)
+    if strategy is None or isinstance(strategy, str):
+        if chosen.strategy == "hypothesis":
+            return _explore(resolved, None, chosen, config, progress)
+        bound = chosen.preemption_bound if chosen.preemption_bound >= 0 else None
+        planner = make_strategy(chosen.strategy, chosen.seed, pct_depth=chosen.pct_depth,
+                                preemption_bound=bound, reduction=chosen.reduction)
+    else:
+        planner = strategy
+    return _explore(resolved, planner, chosen, config, progress)
 
 
-def replay(target: TargetSpec, schedule: str | Schedule, *, max_steps: int | None = None) -> RunResult:
+def replay(
+    target: TargetSpec, schedule: str | Schedule, *, max_steps: int | None = None, until: float | None = None,
+) -> RunResult:
     """Run one schedule exactly; warn (StaleSchedule) if the code changed since it was recorded.
+
+    ``until`` is the virtual-time horizon the schedule was explored with (the
+    target's own by default); a periodic program needs it to end the same way.
 
     Raises ScheduleDivergence when the schedule asks for a choice the program
     no longer offers, or when it names another target.
@@ -135,7 +158,7 @@ def replay(target: TargetSpec, schedule: str | Schedule, *, max_steps: int | Non
             f"schedule fingerprint {parsed.fingerprint} differs from the code's {resolved.fingerprint}: "
             "the target changed since the schedule was recorded, so the replay may diverge"
         ), stacklevel=2)
-    config = _config(resolved, parsed.model, max_steps or Settings().max_steps, None)
+    config = _config(resolved, parsed.model, max_steps or Settings().max_steps, until)
     with environment(resolved, parsed.model):
         result = run_once(resolved, ReplayStrategy(parsed.choices), config)
     divergence = next((f.error for f in result.failures if isinstance(f.error, ScheduleDivergence)), None)
@@ -197,26 +220,97 @@ def _config(target: Target, model: str, max_steps: int, until: float | None) -> 
     return RunConfig(preemptive=(model == "preemptive"), max_steps=max_steps, until=horizon)
 
 
-def _explore(target: Target, strategy: Strategy, settings: Settings, config: RunConfig) -> Exploration:
+def _explore(target: Target, strategy: Strategy | None, settings: Settings, config: RunConfig,
+             progress: Progress | None = None) -> Exploration:
+    """Stored failures first, then the strategy's schedules (``None``: a Hypothesis search)."""
     model = settings.preemption
     started = time.perf_counter()
-    outcome = Exploration(target.name, model, strategy.name, None, 0, False, 0.0)
+    name = strategy.name if strategy is not None else "hypothesis"
+    outcome = Exploration(target.name, model, name, None, 0, False, 0.0)
+    database = FailureDatabase.from_setting(settings.database)
+
+    def account(result: RunResult) -> None:
+        _account(outcome, target, model, result, started)
+        if progress is not None:
+            outcome.elapsed = time.perf_counter() - started
+            progress(outcome)
+
     with environment(target, model):
-        for _ in range(settings.schedules):
-            if not strategy.new_execution():
-                break
-            result = run_once(target, strategy, config)
-            if result.failure is not None and settings.verify_determinism:
-                _verify(target, model, config, result)
-            _account(outcome, target, model, result, started)
-            if outcome.failure is not None and settings.stop_on_failure:
-                break
-            if _harness_error(result):
-                break
-    outcome.exhausted = strategy.exhausted
-    outcome.strategy = strategy.describe()
+        if database is not None:
+            _replay_stored(database, target, model, config, outcome, account, settings.stop_on_failure)
+        if outcome.failure is not None and settings.stop_on_failure:
+            outcome.strategy = f"{name}, not started: a stored failing schedule reproduced first"
+        else:
+            if strategy is None:
+                _search_hypothesis(target, settings, config, outcome, account)
+            else:
+                _run_strategy(target, strategy, settings, config, outcome, account)
+    if database is not None and outcome.failure is not None:
+        database.save(outcome.failure.schedule, outcome.failure.error)
+        outcome.stats.database["saved"] = outcome.failure.schedule
+    if database is not None and database.error is not None:
+        outcome.stats.database["error"] = database.error
     outcome.elapsed = time.perf_counter() - started
     return outcome
+
+
+def _run_strategy(target: Target, strategy: Strategy, settings: Settings, config: RunConfig,
+                  outcome: Exploration, account: Callable[[RunResult], None]) -> None:
+    model = settings.preemption
+    for _ in range(settings.schedules):
+        if not strategy.new_execution():
+            break
+        result = run_once(target, strategy, config)
+        if result.failure is not None and settings.verify_determinism:
+            _verify(target, model, config, result)
+        account(result)
+        if outcome.failure is not None and settings.stop_on_failure:
+            break
+        if _harness_error(result):
+            break
+    outcome.exhausted = strategy.exhausted
+    outcome.strategy = strategy.describe()
+    counters = getattr(strategy, "counters", None)
+    if callable(counters):
+        outcome.stats.strategy = dict(counters())
+
+
+def _search_hypothesis(target: Target, settings: Settings, config: RunConfig, outcome: Exploration,
+                       account: Callable[[RunResult], None]) -> None:
+    """Hypothesis drives the runs and shrinks a failure; report the shrunk one."""
+    from harness.strategies.hypothesis import search
+
+    shrunk = search(target, settings, config, account)
+    outcome.strategy = f"hypothesis ({outcome.schedules_run} runs, shrinking included)"
+    failure = failure_of(target, settings.preemption, shrunk) if shrunk is not None else None
+    if failure is not None:
+        outcome.failure = failure
+        outcome.stats.failing_preemptions = failure.preemptions
+        outcome.stats.failing_decisions = shrunk.decisions if shrunk is not None else None
+
+
+def _replay_stored(database: FailureDatabase, target: Target, model: str, config: RunConfig,
+                   outcome: Exploration, account: Callable[[RunResult], None], stop: bool) -> None:
+    """Replay the database's schedules for this code; drop stale, fixed and diverging ones."""
+    pending = database.pending(target.name, target.fingerprint, model)
+    info = outcome.stats.database
+    info.update(path=str(database.root), replayed=0, reproduced=0, dropped=0,
+                stale=[entry.schedule for entry in pending.stale])
+    for stored in pending.replay:
+        result = run_once(target, ReplayStrategy(Schedule.parse(stored.schedule).choices), config)
+        info["replayed"] += 1
+        if any(isinstance(f.error, ScheduleDivergence) for f in result.failures):
+            database.discard(stored.schedule)
+            info["dropped"] += 1
+            continue
+        account(result)
+        if result.failure is None:
+            database.discard(stored.schedule)
+            info["dropped"] += 1
+        else:
+            info["reproduced"] += 1
+            if stop:
+                return
 
 
 def _verify(target: Target, model: str, config: RunConfig, result: RunResult) -> None:
@@ -230,6 +324,7 @@ def _account(outcome: Exploration, target: Target, model: str, result: RunResult
     outcome.schedules_run += 1
     outcome.decisions += result.decisions
     outcome.max_decisions = max(outcome.max_decisions, result.decisions)
+    outcome.stats.record(result)
     failure = failure_of(target, model, result)
     if failure is None:
         return
@@ -238,6 +333,7 @@ def _account(outcome: Exploration, target: Target, model: str, result: RunResult
         outcome.failure = failure
         outcome.first_failure_after = outcome.schedules_run
         outcome.time_to_first_failure = time.perf_counter() - started
+        outcome.stats.record_failure(result, outcome.time_to_first_failure)
 
 
 def _harness_error(result: RunResult) -> bool:

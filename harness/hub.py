@@ -23,12 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 import greenlet
 from eventlet.hubs import hub as eventlet_hub
+from eventlet.hubs.timer import LocalTimer
+from eventlet.semaphore import Semaphore
 
 from harness.clock import EPOCH
 from harness.errors import HubBypassError
 
 if TYPE_CHECKING:
     from harness.scheduler import Run
+
+
+_semaphore_wakeup = Semaphore._do_acquire
 
 
 class Entry:
@@ -51,25 +56,33 @@ class Entry:
         timer = self.timer
         if timer.called:
             return False
-        owner_of_local = getattr(timer, "greenlet", False)
-        return not (owner_of_local is None or (owner_of_local and owner_of_local.dead))
+        # A LocalTimer dies with its greenlet (None once cancelled); test
+        # ``.dead``, never truthiness: a dead greenlet is falsy, so is a new one.
+        if not isinstance(timer, LocalTimer):
+            return True
+        local_to: Any = timer.greenlet
+        return local_to is not None and not local_to.dead
 
 
 def timer_owner(timer: Any, current: greenlet.greenlet) -> greenlet.greenlet:
     """The greenthread a timer will resume: the target of ``g.switch``, a
-    greenlet passed as argument (``Event._do_send(..., waiter)``), else the
-    greenthread that armed it."""
+    greenlet passed as argument (``Event._do_send(..., waiter)``), the first
+    waiter of a semaphore's wake-up, else the greenthread that armed it."""
     callback, args, _kwargs = timer.tpl
-    target = getattr(callback, "__self__", None)
+    target: Any = getattr(callback, "__self__", None)
     if isinstance(target, greenlet.greenlet):
         return target
     for arg in args:
         if isinstance(arg, greenlet.greenlet):
             return arg
+    if getattr(callback, "__func__", None) is _semaphore_wakeup and target._waiters:
+        # Semaphore.release arms ``_do_acquire``, which resumes the first waiter.
+        first: greenlet.greenlet = target._waiters[0]
+        return first
     return current
 
 
-class DeterministicHub(eventlet_hub.BaseHub):
+class DeterministicHub(eventlet_hub.BaseHub):  # type: ignore[misc]
     """Eventlet hub on a virtual clock whose ready timers the run loop picks from."""
 
     @classmethod
@@ -93,7 +106,10 @@ class DeterministicHub(eventlet_hub.BaseHub):
         due = self.now + seconds
         self._seq += 1
         current = greenlet.getcurrent()
-        entry = Entry(due, self._seq, timer, timer_owner(timer, current))
+        owner = getattr(timer.tpl[0], "__self__", None)  # timer_owner's common case, inlined
+        if not isinstance(owner, greenlet.greenlet):
+            owner = timer_owner(timer, current)
+        entry = Entry(due, self._seq, timer, owner)
         if due <= self.now:
             self.ready.append(entry)
         else:
@@ -121,15 +137,23 @@ class DeterministicHub(eventlet_hub.BaseHub):
         ready = self.ready
         seen: set[greenlet.greenlet] = set()
         out: list[Entry] = []
-        dead: list[Entry] = []
+        dead: list[Entry] | None = None
+        remember, keep, local_timer = seen.add, out.append, LocalTimer
         for entry in ready:
-            if not entry.live:
+            timer = entry.timer
+            # ``Entry.live`` inlined: this runs at every step
+            if timer.called or (
+                isinstance(timer, local_timer) and (timer.greenlet is None or timer.greenlet.dead)
+            ):
+                if dead is None:
+                    dead = []
                 dead.append(entry)
             elif entry.owner not in seen:
-                seen.add(entry.owner)
-                out.append(entry)
-        for entry in dead:
-            ready.remove(entry)
+                remember(entry.owner)
+                keep(entry)
+        if dead is not None:
+            for entry in dead:
+                ready.remove(entry)
         return out
 
     def has_other_ready(self, current: greenlet.greenlet) -> bool:

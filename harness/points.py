@@ -24,6 +24,8 @@ class _Run(Protocol):
 
     def note(self, kind: str, detail: str) -> None: ...
 
+    def touch(self, resource: object, write: bool) -> None: ...
+
     def fail(self, error: BaseException) -> None: ...
 
     def thread_name(self) -> str: ...
@@ -82,6 +84,20 @@ def note(kind: str, detail: str) -> None:
     run = active_run()
     if run is not None:
         run.note(kind, detail)
+
+
+def touch(resource: object, write: bool = True) -> None:
+    """Declare that the current step reads (``write=False``) or writes ``resource``.
+
+    ``resource`` is a string (``"svm:vs0"``) or any object (named by first-touch
+    order within the run).  Declared footprints let the bounded DFS skip orders
+    that only swap independent steps; see ``harness/footprint.py`` for the
+    contract (declare every shared access of a step, or none).  A no-op outside
+    a run and when no strategy asks for footprints.
+    """
+    run = active_run()
+    if run is not None:
+        run.touch(resource, write)
 
 
 def record_failure(error: BaseException) -> None:

@@ -22,10 +22,12 @@ from harness.errors import InvalidSchedule
 VERSION = "rh1"
 MODEL_CODES = {"cooperative": "c", "preemptive": "p"}
 MODEL_NAMES = {code: name for name, code in MODEL_CODES.items()}
-_TARGET_RE = re.compile(r"^[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)*$")
-_FINGERPRINT_RE = re.compile(r"^[0-9a-f]{1,64}$")
-_RUN_RE = re.compile(r"^(0|[1-9][0-9]{0,5})(x([1-9][0-9]{0,8}))?$")
+# Always used with ``fullmatch``: ``$`` would also match before a trailing newline.
+_TARGET_RE = re.compile(r"[A-Za-z0-9_.\-]+(:[A-Za-z0-9_.\-]+)*")
+_FINGERPRINT_RE = re.compile(r"[0-9a-f]{1,64}")
+_RUN_RE = re.compile(r"(0|[1-9][0-9]{0,5})(x([1-9][0-9]{0,8}))?")
 MAX_CHOICES = 10_000_000
+MAX_OPTION = 999_999  # the largest option index a run can encode
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,12 @@ class Schedule:
     def __post_init__(self) -> None:
         if self.model not in MODEL_CODES:
             raise InvalidSchedule(f"unknown preemption model {self.model!r}")
-        if not _TARGET_RE.match(self.target):
+        if not _TARGET_RE.fullmatch(self.target):
             raise InvalidSchedule(f"target name {self.target!r} has characters a schedule cannot carry")
+        if not _FINGERPRINT_RE.fullmatch(self.fingerprint):
+            raise InvalidSchedule(f"fingerprint {self.fingerprint!r} is not lowercase hex")
+        if any(not 0 <= c <= MAX_OPTION for c in self.choices):
+            raise InvalidSchedule(f"choices must be option indices 0..{MAX_OPTION}")
 
     @property
     def preemptions(self) -> int:
@@ -75,11 +81,13 @@ class Schedule:
                 "record the schedule again with this version"
             )
         target = ":".join(target_parts)
-        if not target or not _TARGET_RE.match(target):
+        if not target or not _TARGET_RE.fullmatch(target):
             raise InvalidSchedule(f"bad target field {target!r} in schedule")
         if model not in MODEL_NAMES:
-            raise InvalidSchedule(f"bad model field {model!r}: expected 'c' (cooperative) or 'p' (preemptive)")
-        if not _FINGERPRINT_RE.match(fingerprint):
+            raise InvalidSchedule(
+                f"bad model field {model!r}: expected 'c' (cooperative) or 'p' (preemptive)"
+            )
+        if not _FINGERPRINT_RE.fullmatch(fingerprint):
             raise InvalidSchedule(f"bad fingerprint field {fingerprint!r}: expected lowercase hex")
         return cls(target, MODEL_NAMES[model], fingerprint, decode_choices(choices))
 
@@ -110,7 +118,7 @@ def decode_choices(text: str) -> tuple[int, ...]:
         raise InvalidSchedule("empty choices field: expected '-' or runs like '0x3.2.1'")
     out: list[int] = []
     for position, run in enumerate(text.split("."), start=1):
-        match = _RUN_RE.match(run)
+        match = _RUN_RE.fullmatch(run)
         if match is None:
             raise InvalidSchedule(
                 f"bad run {run!r} (run {position}) in choices: expected N or NxCOUNT, e.g. '0x12' or '3'"

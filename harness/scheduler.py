@@ -27,9 +27,10 @@ from eventlet.hubs import timer as eventlet_timer
 
 from harness import points
 from harness.errors import DeadlockError, HarnessError, ScheduleDivergence, StepLimitExceeded
+from harness.footprint import FootprintBuilder, ResourceNames, StepObserver
 from harness.hub import DeterministicHub, Entry
 from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
-from harness.trace import Trace
+from harness.trace import Event, Trace
 from harness.where import caller_label
 
 
@@ -114,7 +115,12 @@ class Run:
         self._last_paused = -1
         self._preempting = False
         self._escaped: list[tuple[greenlet.greenlet, BaseException]] = []
+        self._options: dict[tuple[int, str], Option] = {}
         self._decided_at = -1
+        # Step footprints, only when the strategy observes steps (partial-order reduction).
+        self._observer = strategy if isinstance(strategy, StepObserver) else None
+        self._footprint: FootprintBuilder | None = None
+        self._resources = ResourceNames()
 
     # -- driving ----------------------------------------------------------
     def execute(self) -> RunResult:
@@ -151,7 +157,7 @@ class Run:
     def loop(self, hub: DeterministicHub) -> None:
         try:
             self._main_loop(hub)
-            if not self.failures:
+            if not self.failures and self.stop_reason != "pruned":
                 self._check_end(hub)
         except (KeyboardInterrupt, SystemExit) as exc:
             self.interrupted = exc
@@ -175,14 +181,49 @@ class Run:
             entry = self._pick(candidates)
             if entry is None:
                 return
+            if self._observer is not None:
+                if not self._observed_fire(hub, entry, self._observer):
+                    return
+                continue
             self._fire(hub, entry)
+
+    def _observed_fire(self, hub: DeterministicHub, entry: Entry, observer: StepObserver) -> bool:
+        """Fire one step under a strategy that tracks footprints; False when it prunes the run."""
+        ident = self._info(entry.owner).ident
+        if not observer.step_begin(ident):
+            self.stop_reason = "pruned"
+            self._add("hub", "stop", f"pruned: running gt{ident} here only repeats an explored order")
+            return False
+        self._footprint = FootprintBuilder(ident)
+        try:
+            self._fire(hub, entry)
+        finally:
+            footprint, self._footprint = self._footprint, None
+            observer.step_end(ident, footprint.freeze())
+        return True
 
     def _pick(self, candidates: list[Entry]) -> Entry | None:
         if len(candidates) == 1:
             return candidates[0]
-        ordered = [candidates[0], *sorted(candidates[1:], key=lambda e: self._info(e.owner).ident)]
-        options = tuple(Option(self._info(e.owner).ident, self._info(e.owner).label) for e in ordered)
-        decision = Decision(len(self.choices), self.steps, options, self._last_paused, ordered[0].front)
+        # Option 0 is the first armed timer, the others follow in greenthread-id
+        # order.  This runs at every decision, so: one registry lookup per
+        # candidate, and Option objects reused while a thread's label is unchanged.
+        threads, info = self._threads, self._info
+        first, *rest = [(threads.get(entry.owner) or info(entry.owner), entry) for entry in candidates]
+        if len(rest) > 1:
+            rest.sort(key=_by_ident)
+        ordered = [first, *rest]
+        cache = self._options
+        option_list: list[Option] = []
+        keep = option_list.append
+        for thread, _entry in ordered:
+            key = (thread.ident, thread.label)
+            option = cache.get(key)
+            if option is None:
+                option = cache[key] = Option(thread.ident, thread.label)
+            keep(option)
+        options = tuple(option_list)
+        decision = Decision(len(self.choices), self.steps, options, self._last_paused, first[1].front)
         try:
             index = self.strategy.choose(decision)
         except ScheduleDivergence as exc:
@@ -194,10 +235,10 @@ class Run:
         self.choices.append(index)
         self.option_counts.append(len(options))
         self._decided_at = self.steps + 1
-        return ordered[index]
+        return ordered[index][1]
 
     def _fire(self, hub: DeterministicHub, entry: Entry) -> None:
-        hub.take(entry)
+        hub.ready.remove(entry)  # hub.take, inlined: this runs at every step
         self.steps += 1
         if self.steps > self.config.max_steps and not self.stopping:
             self._record(StepLimitExceeded(
@@ -206,12 +247,13 @@ class Run:
                 "or raise max_steps if the program is just long."), "hub")
             return
         owner = entry.owner
-        info = self._info(owner)
+        info = self._threads.get(owner) or self._info(owner)
         if not self.stopping:
-            chosen = ""
-            if self._chose_now():
-                chosen = f" [option {self.choices[-1]} of {self.option_counts[-1]}]"
-            self._add(info.name, "run", f"after {info.label}{chosen}", hub.now)
+            if self._decided_at == self.steps:
+                detail = f"after {info.label} [option {self.choices[-1]} of {self.option_counts[-1]}]"
+            else:
+                detail = f"after {info.label}"
+            self.trace.events.append(Event(self.steps, hub.now, info.name, "run", detail))
         try:
             entry.timer()
         except greenlet.GreenletExit:
@@ -227,6 +269,8 @@ class Run:
     # -- bookkeeping hooks called by the hub ----------------------------------
     def on_timer_armed(self, entry: Entry, current: greenlet.greenlet) -> None:
         owner = entry.owner
+        if self._footprint is not None and owner is not current and owner in self._threads:
+            self._footprint.wake(self._threads[owner].ident)
         if owner not in self._threads and owner is not self.hub_greenlet:
             info = self._register(owner)
             parent = self._threads.get(current)
@@ -251,6 +295,11 @@ class Run:
 
     # -- points protocol ------------------------------------------------------
     def preempt(self, label: str) -> None:
+        self._offer_preemption(label)
+        if self._footprint is not None:  # the access follows the point: the resumed step's
+            self._footprint.label(label)
+
+    def _offer_preemption(self, label: str) -> None:
         hub = self.hub
         if not self.config.preemptive or hub is None or self.stopping:
             return
@@ -270,11 +319,22 @@ class Run:
         current = greenlet.getcurrent()
         if current is hub.greenlet or current not in self._threads:
             return
+        self._io_is_opaque()
         if delay <= 0 and not hub.has_other_ready(current):
             self._add(self._threads[current].name, "io", label)
             return
         self._next_label = label
         eventlet.sleep(delay)
+        self._io_is_opaque()
+
+    def _io_is_opaque(self) -> None:
+        """Green I/O reaches shared state behind a fake: both steps around it are opaque."""
+        if self._footprint is not None:
+            self._footprint.opaque = True
+
+    def touch(self, resource: object, write: bool) -> None:
+        if self._footprint is not None:
+            self._footprint.touch(self._resources.name(resource), write)
 
     def note(self, kind: str, detail: str) -> None:
         self._add(self.thread_name(), kind, detail)
@@ -330,6 +390,9 @@ class Run:
         self._add(thread, "fail", f"{type(error).__name__}: {error}")
 
     def _escaped_from(self, owner: greenlet.greenlet, exc: BaseException) -> None:
+        raiser = self._raiser(exc)
+        if raiser is not None:  # a dead greenlet is falsy: no `or` here
+            owner = raiser
         info = self._info(owner)
         if self._by_id and owner is self._by_id[0]:
             self._record(exc, info.name)
@@ -338,6 +401,26 @@ class Run:
             self._add(info.name, "exit", f"raised {type(exc).__name__}: {exc}")
         else:
             self._record(exc, info.name)
+
+    def _raiser(self, exc: BaseException) -> greenlet.greenlet | None:
+        """The GreenThread that died of ``exc`` in this step.
+
+        A timer's owner is not always the greenthread it ran (a semaphore's
+        wake-up runs in the releaser's timer), and a waiter re-raises the very
+        exception its greenthread died of, so neither the owner nor the
+        exception object says who died.  The traceback does: its outermost
+        ``GreenThread.main`` frame is the greenthread the exception left.
+        """
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_code is _GREENTHREAD_MAIN:
+                thread = frame.f_locals.get("self")
+                if isinstance(thread, eventlet.greenthread.GreenThread) and thread.dead:
+                    return thread
+                return None
+            tb = tb.tb_next
+        return None
 
     def _check_end(self, hub: DeterministicHub) -> None:
         for thread, exc in self._escaped:
@@ -401,8 +484,15 @@ class Run:
             self._fire(hub, candidates[0])
 
 
+_GREENTHREAD_MAIN = eventlet.greenthread.GreenThread.main.__code__
+
+
+def _by_ident(pair: tuple[_Thread, Entry]) -> int:
+    return pair[0].ident
+
+
 def _spawned_function(entry: Entry) -> str:
-    callback, args, _kwargs = entry.timer.tpl
+    _callback, args, _kwargs = entry.timer.tpl
     if args and callable(args[0]):
         return getattr(args[0], "__qualname__", "")
     return ""

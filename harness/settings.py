@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.errors import InvalidSetting
 
-STRATEGIES = ("random", "dfs", "pct", "replay", "hypothesis")
+STRATEGIES = ("random", "dfs", "pct", "bounded", "replay", "hypothesis")
 PREEMPTION_MODELS = ("cooperative", "preemptive")
 
 
@@ -29,6 +29,13 @@ class Settings:
     max_steps: int = 200_000
     stop_on_failure: bool = True
     verify_determinism: bool = False
+    # Failure database directory (``off`` disables it); see harness/database.py.
+    database: str = ".race-harness"
+    # PCT bug depth d (d - 1 priority change points per run).
+    pct_depth: int = 3
+    # Bounded DFS: most preemptions per schedule (-1: no bound), and sleep-set reduction.
+    preemption_bound: int = -1
+    reduction: bool = True
 
     def __post_init__(self) -> None:
         _check_positive("schedules", self.schedules)
@@ -37,6 +44,10 @@ class Settings:
             raise InvalidSetting(f"seed must be >= 0, got {self.seed}")
         _check_choice("strategy", self.strategy, STRATEGIES)
         _check_choice("preemption", self.preemption, PREEMPTION_MODELS)
+        _check_positive("pct_depth", self.pct_depth)
+        if not isinstance(self.preemption_bound, int) or self.preemption_bound < -1:
+            raise InvalidSetting(
+                f"preemption_bound must be >= 0, or -1 for no bound, got {self.preemption_bound!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,9 +55,14 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = env.get(f"RACE_{f.name.upper()}")
+            variable = f"RACE_{f.name.upper()}"
+            raw = env.get(variable)
             if raw is not None:
                 values[f.name] = _convert(f.name, raw, f.type)
+                try:
+                    cls(**{f.name: values[f.name]})
+                except InvalidSetting as exc:
+                    raise InvalidSetting(f"{variable}={raw!r}: {exc}") from None
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> Settings:

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import importlib
 import inspect
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -136,7 +137,12 @@ def resolve_target(spec: str | Target | Callable[[], object]) -> Target:
 def target_from_callable(func: Callable[[], object], name: str | None = None) -> Target:
     module = sys.modules.get(getattr(func, "__module__", ""), None)
     label = name or f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', '?')}"
-    return Target(name=label, body=func, fingerprint=fingerprint_of(module or func))
+    return Target(name=_schedule_safe(label), body=func, fingerprint=fingerprint_of(module or func))
+
+
+def _schedule_safe(label: str) -> str:
+    """A name a schedule string can carry: ``f.<locals>.g`` -> ``f._locals_.g``."""
+    return ":".join(re.sub(r"[^A-Za-z0-9_.\-]", "_", part) or "_" for part in label.split(":"))
 
 
 def _import_target(spec: str) -> Target:

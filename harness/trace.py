@@ -46,7 +46,7 @@ class Trace:
         lines = self.lines()
         if limit is not None and len(lines) > limit:
             dropped = len(lines) - limit
-            lines = [f"  ... {dropped} earlier events ..."] + lines[-limit:]
+            lines = [f"  ... {dropped} earlier events ...", *lines[-limit:]]
         header = "  step  time         gt    event   detail"
         return "\n".join([header, *lines])
 

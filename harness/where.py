@@ -29,15 +29,28 @@ def is_internal(filename: str) -> bool:
     return known
 
 
+# (code, instruction offset, api) -> label: a switch site is labelled once, not
+# at every switch (this runs on every switch of every run).
+_label_cache: dict[tuple[object, int, str], str] = {}
+
+
 def caller_label(depth: int = 2) -> str:
     """``<api> at <file>:<line> in <function>`` for the nearest user frame."""
     frame = sys._getframe(depth)
     api = ""
+    internal_cache = _internal_cache
     while frame is not None:
         code = frame.f_code
-        if not is_internal(code.co_filename):
-            place = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
-            return f"{api} at {place}" if api else place
+        internal = internal_cache.get(code.co_filename)
+        if internal is None:
+            internal = is_internal(code.co_filename)
+        if not internal:
+            key = (code, frame.f_lasti, api)
+            label = _label_cache.get(key)
+            if label is None:
+                place = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
+                label = _label_cache[key] = f"{api} at {place}" if api else place
+            return label
         api = code.co_name
         frame = frame.f_back  # type: ignore[assignment]
     return api or "?"

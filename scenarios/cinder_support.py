@@ -272,6 +272,8 @@ VARIANTS: dict[str, Variant] = {
                 summary="upstream + local-session fix (subclass, swapped in at construction)"),
         Variant("fork_ems", fork_ems=True,
                 summary="upstream + the downstream fork's EMS (the incident's code)"),
+        Variant("fork_ems_session_fix", patched_session=True, fork_ems=True,
+                summary="the fork's EMS + the local-session fix"),
     )
 }  # fmt: skip
 

@@ -151,6 +151,10 @@ EMS_EXPECTED: dict[str, tuple[Expectation, ...]] = {
         _cell("cooperative", "fail", "the EMS POST's send is a switch inside the admin-SVM window"),
         _cell("preemptive", "fail", "the EMS POST's send is a switch inside the admin-SVM window"),
     ),
+    "fork_ems_session_fix": (
+        _cell("cooperative", "fail", "the admin SVM is read into the headers before any session exists"),
+        _cell("preemptive", "fail", "the admin SVM is read into the headers before any session exists"),
+    ),
 }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fakes.ontap.journal import JournalEntry
-from harness import record_failure
+from harness import note, record_failure
 
 OracleMode = Literal["raise", "collect"]
 MODES: tuple[OracleMode, ...] = ("raise", "collect")
@@ -54,7 +54,10 @@ class Oracle:
         self.mode: OracleMode = mode
 
     def check(self, entry: JournalEntry) -> None:
-        """Fail the run and raise in the sender if ``entry`` is wrong and mode is raise."""
+        """Note every wrong request in the run's trace (both modes, so reports can
+        highlight it); fail the run and raise in the sender in ``raise`` mode."""
+        if entry.wrong_svm:
+            note("violation", _message(entry))
         if self.mode == "raise" and entry.wrong_svm:
             error = WrongSvmRequest(entry)
             record_failure(error)

@@ -1,0 +1,125 @@
+"""Step footprints: what one step of a greenthread touched, for partial-order reduction.
+
+A *step* is what a greenthread does between being resumed by the run loop and
+switching back to it.  Two steps are *independent* when running them in either
+order leaves the program in the same state; then exploring both orders is
+wasted work, and the bounded DFS (``strategies/bounded.py``) explores only one
+with sleep sets.
+
+The harness cannot see arbitrary Python mutation, so a footprint is built from
+what is declared or observed, and anything unknown counts as dependent:
+
+* ``harness.touch(resource, write=True)`` declares an access;
+* an instrumented shared attribute (``instrument.shared_attributes``) declares
+  an access to ``Class.attribute`` (class-wide, so coarse but sound);
+* the harness adds ``thread:<id>``: each step reads its own thread, and a step
+  that spawns or wakes another greenthread writes that thread;
+* a step that declares no access at all, passes a green I/O point (the fakes'
+  shared state is behind it) or a wrapped call (``preempt_calls``) is
+  *opaque*: dependent on every step.
+
+The contract for code that declares footprints: declare every shared access of
+a step, or none.  Eventlet primitives that do not switch (an uncontended lock
+acquire) are invisible: touch the lock if two steps that touch disjoint data
+also contend for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+_ATTRIBUTE_SUFFIXES = (" get", " set")
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The resources one step read and wrote; ``opaque`` means unknown (dependent on all)."""
+
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    opaque: bool = False
+
+    def describe(self) -> str:
+        if self.opaque:
+            return "opaque"
+        parts = [f"r:{r}" for r in sorted(self.reads - self.writes)] + [f"w:{w}" for w in sorted(self.writes)]
+        return " ".join(parts) or "nothing"
+
+
+OPAQUE = Footprint(opaque=True)
+
+
+def dependent(a: Footprint, b: Footprint) -> bool:
+    """True unless the two steps provably commute (no write meets an access of the other)."""
+    if a.opaque or b.opaque:
+        return True
+    return bool(a.writes & (b.reads | b.writes) or b.writes & a.reads)
+
+
+@dataclass
+class FootprintBuilder:
+    """Accumulates the accesses of the step being run (owned by the scheduler)."""
+
+    thread: int
+    reads: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)
+    declared: bool = False
+    opaque: bool = False
+
+    def touch(self, resource: str, write: bool) -> None:
+        self.declared = True
+        (self.writes if write else self.reads).add(resource)
+
+    def wake(self, thread: int) -> None:
+        """The step spawned or woke ``thread``: it writes that thread's state."""
+        self.writes.add(f"thread:{thread}")
+
+    def label(self, label: str) -> None:
+        """Interpret a preemption point's label: attribute accesses are declared,
+        wrapped calls make the step opaque, other labels say nothing."""
+        if label.endswith(_ATTRIBUTE_SUFFIXES):
+            self.touch("attr:" + label[:-4], write=label.endswith(" set"))
+        elif label.startswith("call "):
+            self.opaque = True
+
+    def freeze(self) -> Footprint:
+        if self.opaque or not self.declared:
+            return OPAQUE
+        return Footprint(frozenset(self.reads | {f"thread:{self.thread}"}), frozenset(self.writes))
+
+
+class ResourceNames:
+    """Names for resources passed as objects: ``Type#n`` in first-touch order.
+
+    Object addresses differ between runs; first-touch order does not (replay is
+    exact), so the same object gets the same name in every run of a prefix.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[int, str] = {}
+        self._alive: list[object] = []
+
+    def name(self, resource: object) -> str:
+        if isinstance(resource, str):
+            return resource
+        key = id(resource)
+        known = self._names.get(key)
+        if known is None:
+            known = f"{type(resource).__qualname__}#{len(self._names)}"
+            self._names[key] = known
+            self._alive.append(resource)
+        return known
+
+
+@runtime_checkable
+class StepObserver(Protocol):
+    """Optional strategy hooks, called by the run loop around every step."""
+
+    def step_begin(self, thread: int) -> bool:
+        """About to run a step of ``thread``; False stops the run (it repeats explored work)."""
+        ...
+
+    def step_end(self, thread: int, footprint: Footprint) -> None:
+        """The step of ``thread`` is over and touched ``footprint``."""
+        ...

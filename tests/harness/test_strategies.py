@@ -1,0 +1,122 @@
+"""Strategies on their own: fed synthetic decisions, no eventlet involved."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from harness.errors import InvalidSetting, ScheduleDivergence
+from harness.strategies import (
+    DfsStrategy,
+    RandomStrategy,
+    ReplayStrategy,
+    Strategy,
+    make_strategy,
+)
+from harness.strategies.base import Decision, ExecutionSummary, Option
+
+
+def _decision(index: int, width: int) -> Decision:
+    options = tuple(Option(thread, f"label {thread}") for thread in range(width))
+    return Decision(index, index * 2, options, 0, False)
+
+
+def _drive(strategy: Strategy, widths: list[int], limit: int = 10_000) -> list[tuple[int, ...]]:
+    """Run a program whose every run offers decisions of the given widths."""
+    runs: list[tuple[int, ...]] = []
+    while len(runs) < limit and strategy.new_execution():
+        choices = tuple(strategy.choose(_decision(i, w)) for i, w in enumerate(widths))
+        strategy.end_execution(ExecutionSummary(choices, tuple(widths), False, len(widths)))
+        runs.append(choices)
+    return runs
+
+
+def test_dfs_enumerates_every_choice_sequence_once_in_lexicographic_order() -> None:
+    strategy = DfsStrategy()
+    runs = _drive(strategy, [2, 3, 2])
+    assert runs == list(itertools.product(range(2), range(3), range(2)))
+    assert strategy.exhausted
+    assert strategy.describe() == "exhaustive DFS"
+    assert not strategy.new_execution()
+
+
+def test_dfs_follows_a_tree_whose_shape_depends_on_the_choices() -> None:
+    # the second decision only exists after choice 1 at the first
+    strategy = DfsStrategy()
+    runs: list[tuple[int, ...]] = []
+    while strategy.new_execution():
+        first = strategy.choose(_decision(0, 2))
+        choices: tuple[int, ...] = (first,)
+        counts: tuple[int, ...] = (2,)
+        if first == 1:
+            choices += (strategy.choose(_decision(1, 3)),)
+            counts += (3,)
+        strategy.end_execution(ExecutionSummary(choices, counts, False, 3))
+        runs.append(choices)
+    assert runs == [(0,), (1, 0), (1, 1), (1, 2)]
+
+
+def test_dfs_with_no_decisions_runs_once() -> None:
+    strategy = DfsStrategy()
+    assert _drive(strategy, []) == [()]
+    assert strategy.exhausted
+
+
+def test_dfs_not_exhausted_until_the_last_schedule() -> None:
+    strategy = DfsStrategy()
+    _drive(strategy, [2, 2], limit=3)
+    assert not strategy.exhausted
+    assert strategy.describe() == "DFS (not exhausted)"
+
+
+def test_random_is_reproducible_per_seed_and_differs_between_seeds() -> None:
+    widths = [2, 3, 4, 5] * 5
+    assert _drive(RandomStrategy(1), widths, limit=20) == _drive(RandomStrategy(1), widths, limit=20)
+    assert _drive(RandomStrategy(1), widths, limit=20) != _drive(RandomStrategy(2), widths, limit=20)
+    runs = _drive(RandomStrategy(1), widths, limit=50)
+    assert len(set(runs)) == 50  # schedule N differs from schedule M
+    assert all(0 <= c < w for run in runs for c, w in zip(run, widths, strict=True))
+    assert not RandomStrategy(1).exhausted
+
+
+def test_random_ignores_the_global_generator() -> None:
+    import random
+
+    widths = [3] * 10
+    random.seed(1)
+    first = _drive(RandomStrategy(5), widths, limit=5)
+    random.seed(2)
+    assert _drive(RandomStrategy(5), widths, limit=5) == first
+
+
+def test_replay_follows_its_choices_then_zeros_and_runs_once() -> None:
+    strategy = ReplayStrategy([1, 2])
+    assert _drive(strategy, [2, 3, 4, 2]) == [(1, 2, 0, 0)]
+    assert strategy.exhausted
+
+
+def test_replay_divergence_names_the_decision_and_what_could_run() -> None:
+    strategy = ReplayStrategy([0, 3])
+    strategy.new_execution()
+    strategy.choose(_decision(0, 2))
+    with pytest.raises(ScheduleDivergence) as info:
+        strategy.choose(_decision(1, 2))
+    message = str(info.value)
+    assert "decision 1 (step 2)" in message
+    assert "option 3 but only 2 could run: gt0 (label 0), gt1 (label 1)" in message
+
+
+def test_make_strategy() -> None:
+    assert isinstance(make_strategy("dfs"), DfsStrategy)
+    random_walk = make_strategy("random", seed=4)
+    assert isinstance(random_walk, RandomStrategy) and random_walk.seed == 4
+    mine = DfsStrategy()
+    assert make_strategy(mine) is mine
+    with pytest.raises(InvalidSetting, match="unknown strategy 'nonsense'"):
+        make_strategy("nonsense")
+
+
+@pytest.mark.parametrize("strategy", [DfsStrategy(), RandomStrategy(), ReplayStrategy(())])
+def test_every_strategy_satisfies_the_protocol(strategy: object) -> None:
+    assert isinstance(strategy, Strategy)
