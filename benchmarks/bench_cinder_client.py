@@ -48,7 +48,7 @@ def _lookups(fake: Any, client: Any, count: int) -> None:
         for _ in range(count):
             try:
                 client.get_flexvol_capacity(flexvol_path=FLEXVOL)
-            except Exception:  # noqa: BLE001, S112
+            except Exception:  # noqa: BLE001
                 continue
 
 
@@ -67,6 +67,7 @@ def plain_run(requests: int) -> Callable[[], None]:
 def harness_target(requests: int) -> harness.Target:
     def body() -> None:
         import eventlet
+
         from fakes.ontap import FakeOntap
 
         fake = FakeOntap.default(oracle="collect")
@@ -98,8 +99,9 @@ def time_harness(requests: int, runs: int, model: str) -> tuple[float, float]:
     target = harness_target(requests)
     harness.explore(target, strategy="random", schedules=1, preemption=model, database="off")  # warm-up
     one = harness.explore(target, strategy="random", schedules=1, preemption=model, seed=1, database="off")
-    many = harness.explore(target, strategy="random", schedules=runs, preemption=model, seed=2,
-                            database="off")
+    many = harness.explore(
+        target, strategy="random", schedules=runs, preemption=model, seed=2, database="off"
+    )
     if many.failure is not None or many.schedules_run != runs:
         raise SystemExit(f"benchmark target failed or stopped early: {many.verdict()}")
     per_run = (many.elapsed - one.elapsed) / (runs - 1)
@@ -113,10 +115,10 @@ def measure(runs: int, requests: int, repeat: int) -> dict[str, Any]:
     best: dict[str, list[float]] = {}
     for _ in range(repeat):
         for key, seconds in _round(runs, low, high).items():
-            best[key] = [min(a, b) for a, b in zip(best[key], seconds, strict=True)] if key in best \
-                else list(seconds)
-    rows = {mode: _row(*best[mode][:2], low, high, best[mode][2] if len(best[mode]) > 2 else None)
-            for mode in best}  # fmt: skip
+            best[key] = (
+                [min(a, b) for a, b in zip(best[key], seconds, strict=True)] if key in best else list(seconds)
+            )
+    rows = {mode: _row(best[mode], low, high) for mode in best}
     base = rows["plain"]["per_request_s"]
     for row in rows.values():
         row["per_request_vs_plain"] = round(row["per_request_s"] / base, 2)
@@ -133,11 +135,13 @@ def _round(runs: int, low: int, high: int) -> dict[str, tuple[float, ...]]:
     return out
 
 
-def _row(low: float, high: float, r_low: int, r_high: int, setup: float | None) -> dict[str, Any]:
+def _row(seconds: list[float], r_low: int, r_high: int) -> dict[str, Any]:
+    """``seconds``: per run at R=r_low, per run at R=r_high, [exploration setup]."""
+    low, high = seconds[0], seconds[1]
     per_request = (high - low) / (r_high - r_low)
     row = {"per_request_s": per_request, "per_run_s": high, "per_run_fixed_s": low - r_low * per_request}
-    if setup is not None:
-        row["exploration_setup_s"] = setup
+    if len(seconds) > 2:
+        row["exploration_setup_s"] = seconds[2]
     return row
 
 

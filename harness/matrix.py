@@ -38,14 +38,17 @@ class Cell:
 
 
 def decide(target: Target, model: Model) -> Cell | None:
-    """Explore ``target`` under ``model`` as its expectation plans; None if it has none."""
+    """Explore ``target`` under ``model`` as its expectation plans; None if it has none.
+
+    The failure database is off: a cell's verdict and "how" must come from the
+    planned exploration alone, the same on every machine."""
     expectation = target.expectation(model)
     if expectation is None:
         return None
     started = time.perf_counter()
     outcome = explore(
         target, strategy=expectation.strategy, schedules=expectation.schedules,
-        seed=expectation.seed, preemption=model,
+        seed=expectation.seed, preemption=model, database="off",
     )
     observed = "fail" if outcome.failure is not None else "pass"
     return Cell(

@@ -31,7 +31,7 @@ from harness.footprint import FootprintBuilder, ResourceNames, StepObserver
 from harness.hub import DeterministicHub, Entry
 from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
 from harness.trace import Event, Trace
-from harness.where import caller_label
+from harness.where import caller_label, caller_place
 
 
 @dataclass
@@ -263,9 +263,6 @@ class Run:
         except BaseException as exc:  # noqa: BLE001 - every escape is a finding
             self._escaped_from(owner, exc)
 
-    def _chose_now(self) -> bool:
-        return self._decided_at == self.steps
-
     # -- bookkeeping hooks called by the hub ----------------------------------
     def on_timer_armed(self, entry: Entry, current: greenlet.greenlet) -> None:
         owner = entry.owner
@@ -308,7 +305,7 @@ class Run:
             return
         if not hub.has_other_ready(current):
             return
-        self._next_label = label
+        self._next_label = f"{label} at {caller_place(3)}" if self.config.trace_labels else label
         hub.add_front(eventlet_timer.Timer(0, current.switch))
         hub.switch()
 
@@ -467,8 +464,8 @@ class Run:
             thread.throw(greenlet.GreenletExit)
         except greenlet.GreenletExit:
             pass
-        except (KeyboardInterrupt, SystemExit):
-            raise
+        except (KeyboardInterrupt, SystemExit) as exc:
+            self._interrupted_in_teardown(exc)
         except BaseException as exc:  # noqa: BLE001
             self._add(self._threads[thread].name, "stop", f"raised while stopping: {exc!r}")
 
@@ -481,7 +478,17 @@ class Run:
                     return
                 continue
             budget -= 1
-            self._fire(hub, candidates[0])
+            try:
+                self._fire(hub, candidates[0])
+            except (KeyboardInterrupt, SystemExit) as exc:
+                self._interrupted_in_teardown(exc)
+
+    def _interrupted_in_teardown(self, exc: BaseException) -> None:
+        """An interrupt while stopping greenthreads: finish stopping the others
+        first (none may outlive the run), then ``execute`` raises it."""
+        if self.interrupted is None:
+            self.interrupted = exc
+            self.stop_reason = "interrupted"
 
 
 _GREENTHREAD_MAIN = eventlet.greenthread.GreenThread.main.__code__

@@ -54,3 +54,14 @@ def caller_label(depth: int = 2) -> str:
         api = code.co_name
         frame = frame.f_back  # type: ignore[assignment]
     return api or "?"
+
+
+def caller_place(depth: int = 2) -> str:
+    """``<file>:<line> in <function>`` of the nearest frame outside eventlet and the harness."""
+    frame = sys._getframe(depth)
+    while frame is not None:
+        code = frame.f_code
+        if not is_internal(code.co_filename):
+            return f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "?"

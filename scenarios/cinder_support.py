@@ -36,6 +36,7 @@ for os, select, socket, thread, time); but ``cinder/__init__`` sets
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import importlib.util
@@ -165,15 +166,16 @@ def _fork_ems_class(api: ModuleType, rest: ModuleType) -> type:
 
         def send_ems_log_message(self, message_dict: dict[str, str]) -> None:
             body = _ems_body(message_dict)
-            backup_vserver = self.connection.get_vserver()
+            client: Any = self  # cinder has no type information
+            backup_vserver = client.connection.get_vserver()
             try:
-                self.connection.set_vserver(self._get_ems_log_destination_vserver())
-                self.send_request(EMS_PATH, "post", body=body)
+                client.connection.set_vserver(client._get_ems_log_destination_vserver())
+                client.send_request(EMS_PATH, "post", body=body)
             except api.NaApiError:
                 pass  # the fork: LOG.warning('Failed to invoke EMS. %s', e)
             finally:
-                self.connection.set_vserver(backup_vserver)
-                self.connection = copy.copy(self.connection)
+                client.connection.set_vserver(backup_vserver)
+                client.connection = copy.copy(client.connection)
 
     return ForkEmsRestClient
 
@@ -224,8 +226,14 @@ def _known_hosts_file() -> str:
     if _known_hosts is None or not os.path.exists(_known_hosts):
         handle, path = tempfile.mkstemp(prefix="race-harness-cinder-", suffix=".known_hosts")
         os.close(handle)
+        atexit.register(_remove, path)
         _known_hosts = path
     return _known_hosts
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 @contextlib.contextmanager
@@ -246,12 +254,12 @@ def connection_class(api: ModuleType, cls: type | None) -> Iterator[None]:
     if cls is None:
         yield
         return
-    original = api.RestNaServer
-    api.RestNaServer = cls
+    original = getattr(api, "RestNaServer")  # noqa: B009 - a module typed as ModuleType
+    setattr(api, "RestNaServer", cls)  # noqa: B010
     try:
         yield
     finally:
-        api.RestNaServer = original
+        setattr(api, "RestNaServer", original)  # noqa: B010
 
 
 @dataclass(frozen=True)

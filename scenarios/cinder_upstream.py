@@ -20,29 +20,41 @@ one request each through one shared client:
 Variants: ``upstream`` (exactly as installed), ``patched`` (the local-session
 fix, a ``RestNaServer`` subclass swapped in for the constructor only) and, for
 the EMS scenario, ``fork_ems`` (upstream plus the downstream fork's
-``send_ems_log_message``, the incident's code, grafted as a subclass).
+``send_ems_log_message``, the incident's code, grafted on as a subclass) and
+``fork_ems_session_fix`` (the same plus the local-session fix).
 
-What the harness measured (expectations below; docs/cinder_upstream.md has the
-numbers):
+What the harness measured (the expectations below; docs/cinder_upstream.md
+has the numbers and the comparison with the models):
 
-* The installed upstream client HAS the session race, under the preemptive
-  model only.  Cooperative (eventlet greenthreads): exhaustive DFS proves no
-  schedule can lose it, because the only switch points are the transport's
-  send and receive, after ``send_http_request`` has read ``self._session``
-  back.  Preemptive (native threads: a switch at every ``_session`` access):
-  DFS finds a schedule at once in which one greenthread's request leaves on
-  the other's session, with the other's headers.  The patched connection
-  passes both models, exhaustively.
+* The installed upstream client HAS the session race (race 1), under the
+  preemptive model only.  Cooperative (eventlet greenthreads): exhaustive DFS
+  (35 schedules) proves no schedule loses it; the only switch points are the
+  transport's send and receive, after ``send_http_request`` has read
+  ``self._session`` back.  Preemptive (a switch at every ``_session``
+  access, as native threads allow): one preemption suffices; DFS fails at
+  schedule 287, bounded DFS at schedule 10, and the whole space (bounded DFS
+  with sleep sets, 26,219 schedules) holds 6,055 failing ones.  A request
+  leaves on the other greenthread's session: with its SVM header, or on a
+  half-built session with requests' default headers (no ``X-Dot-SVM-Name``,
+  no ``Content-Type``) or no basic auth (ONTAP answers 401 and cinder raises
+  ``NaApiError`` "Authentication failed").  The patched connection passes
+  both models, exhaustively.
 * Upstream's EMS does NOT mutate the connection's vserver at all.
-  ``RestClient.send_ems_log_message`` is a plain ``send_request(EMS_PATH,
-  'post', body=body)``: tunneled with the client's own SVM, no
-  ``set_vserver``, no connection swap (``observe_ems`` records every
-  ``set_vserver`` call: none).  The ZAPI ``client_cmode.send_ems_log_message``
-  sets the vserver only on ``copy.copy`` of the client and of its
-  connection, never on the shared one.  So race 2 does not exist upstream:
-  ``cinder_ems_vserver:upstream`` passes in both models, exhaustively.  The
-  fork's EMS on the same real client fails under both models, with cinder's
-  own production error.
+  ``RestClient.send_ems_log_message`` is a plain ``send_request(
+  '/support/ems/application-logs', 'post', body=body)``: tunneled with the
+  client's own SVM, no ``set_vserver``, no connection swap
+  (``cinder_support.observe_ems``).  The ZAPI
+  ``client_cmode.Client.send_ems_log_message`` sets the admin vserver only on
+  ``copy.copy`` of the client and of its connection (``observe_zapi_ems``).
+  Race 2 does not exist upstream: ``cinder_ems_vserver:upstream`` passes the
+  cooperative model exhaustively.  It FAILS the preemptive model, but through
+  race 1 (two preemptions: the EMS POST leaves on the lookup's half-built
+  session, ONTAP refuses it with 400 and cinder swallows it as "Failed to
+  invoke EMS"); with the local-session fix it passes both, exhaustively.
+* The fork's EMS on the same real client fails both models in eventlet's
+  default order (16 of the 35 cooperative schedules), with cinder's own
+  production error ``NetAppDriverException: Volume /nfs_volume_ds02 not
+  found.``; the session fix does not change that (``fork_ems_session_fix``).
 """
 
 from __future__ import annotations
@@ -52,7 +64,6 @@ from collections.abc import Callable
 from typing import Any
 
 from harness import Expectation, Registry, Target, fingerprint_of
-
 from scenarios import cinder_support
 from scenarios.cinder_support import DATA_SVM, EMS_MESSAGE, VARIANTS, Variant
 
@@ -89,6 +100,7 @@ def race(variant: Variant, oracle: str, operations: tuple[Operation, ...]) -> Ca
 
     def body() -> None:
         import eventlet
+
         from fakes.ontap import FakeOntap
 
         fake = FakeOntap.default(oracle=oracle)  # type: ignore[arg-type]
@@ -183,7 +195,7 @@ def targets() -> list[Target]:
             body=race(VARIANTS[name], "collect", (ems, lookup(EMS_FLEXVOL))),
             fingerprint=fingerprint,
             instrument=cinder_support.instrumentation,
-            description=f"EMS beside the SSC capacity lookup on cinder's RestClient; {VARIANTS[name].summary}",
+            description=f"EMS beside the SSC capacity lookup on cinder's client; {VARIANTS[name].summary}",
             expectations=cells,
         )
         for name, cells in EMS_EXPECTED.items()

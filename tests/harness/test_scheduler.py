@@ -266,6 +266,30 @@ def test_keyboard_interrupt_from_a_greenthread_propagates_after_teardown() -> No
     assert run._by_id and all(thread.dead for thread in run._by_id)
 
 
+def test_an_interrupt_while_stopping_greenthreads_still_stops_the_others() -> None:
+    # Regression: a KeyboardInterrupt raised while teardown stopped one
+    # greenthread left every later one alive after the run.
+    def body() -> None:
+        def interrupts_when_stopped() -> None:
+            try:
+                eventlet.Event().wait()
+            except greenlet.GreenletExit:
+                raise KeyboardInterrupt from None
+
+        eventlet.spawn(interrupts_when_stopped)
+        for _ in range(2):
+            eventlet.spawn(eventlet.Event().wait)
+        eventlet.sleep(0)
+        eventlet.Event().wait()  # deadlock: teardown has to stop all four
+
+    run = Run(body, ReplayStrategy(()), RunConfig())
+    with pytest.raises(KeyboardInterrupt), environment(make_target(body), "cooperative"):
+        run.execute()
+    assert run.stop_reason == "interrupted"
+    assert len(run._by_id) == 4
+    assert [thread for thread in run._by_id if not thread.dead] == []
+
+
 def test_teardown_stops_every_greenthread_still_alive() -> None:
     cleaned: list[str] = []
 

@@ -12,11 +12,11 @@ pytest.importorskip(
     reason="needs the real cinder client: pip install -e '.[cinder]'",
 )
 
-import eventlet.patcher  # noqa: E402
+import eventlet.patcher
 
-import harness  # noqa: E402
-from scenarios import cinder_support, cinder_upstream  # noqa: E402
-from scenarios.cinder_support import ADMIN_SVM, DATA_SVM, VARIANTS  # noqa: E402
+import harness
+from scenarios import cinder_support, cinder_upstream
+from scenarios.cinder_support import ADMIN_SVM, DATA_SVM, VARIANTS
 
 pytestmark = pytest.mark.cinder
 
@@ -38,8 +38,9 @@ def _no_failure_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def session_failure() -> harness.Failure:
-    result = harness.explore(SESSION_UPSTREAM, strategy="dfs", preemption="preemptive", schedules=2000,
-                             database="off")
+    result = harness.explore(
+        SESSION_UPSTREAM, strategy="dfs", preemption="preemptive", schedules=2000, database="off"
+    )
     assert result.failure is not None, result.verdict()
     return result.failure
 
