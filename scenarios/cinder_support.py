@@ -48,6 +48,8 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
+from scenarios.netapp.client import ems_body
+
 CINDER_VERSION = "29.0.0"
 INSTALL_HINT = "pip install -e '.[cinder]'"
 DATA_SVM = "svm_data_001"
@@ -165,7 +167,7 @@ def _fork_ems_class(api: ModuleType, rest: ModuleType) -> type:
             return self.ems_destination
 
         def send_ems_log_message(self, message_dict: dict[str, str]) -> None:
-            body = _ems_body(message_dict)
+            body = ems_body(message_dict)
             client: Any = self  # cinder has no type information
             backup_vserver = client.connection.get_vserver()
             try:
@@ -178,20 +180,6 @@ def _fork_ems_class(api: ModuleType, rest: ModuleType) -> type:
                 client.connection = copy.copy(client.connection)
 
     return ForkEmsRestClient
-
-
-def _ems_body(message_dict: dict[str, str]) -> dict[str, Any]:
-    """Upstream ``RestClient.send_ems_log_message``'s body, unchanged."""
-    return {
-        "computer_name": message_dict["computer-name"],
-        "event_source": message_dict["event-source"],
-        "app_version": message_dict["app-version"],
-        "category": message_dict["category"],
-        "severity": "notice",
-        "autosupport_required": message_dict["auto-support"] == "true",
-        "event_id": message_dict["event-id"],
-        "event_description": message_dict["event-description"],
-    }
 
 
 # -- building the client -----------------------------------------------------------

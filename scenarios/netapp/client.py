@@ -185,7 +185,7 @@ class RestClientModel:
         Every tunneled request whose headers are built between the
         ``set_vserver`` and the restore goes to the admin SVM (race 2).
         """
-        body = _ems_body(message_dict)
+        body = ems_body(message_dict)
         backup_vserver = self.connection.get_vserver()
         try:
             self.connection.set_vserver(self._get_ems_log_destination_vserver())
@@ -202,7 +202,7 @@ def _next_link(response: dict[str, Any]) -> str | None:
     return href[4:] if href else None  # drop '/api'
 
 
-def _ems_body(message_dict: dict[str, str]) -> dict[str, Any]:
+def ems_body(message_dict: dict[str, str]) -> dict[str, Any]:
     """The REST body of an EMS application log, from the ZAPI-style message."""
     return {
         "computer_name": message_dict["computer-name"],

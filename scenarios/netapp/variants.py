@@ -15,7 +15,7 @@ from typing import Any
 
 import eventlet.semaphore
 
-from scenarios.netapp.client import EMS_PATH, RestClientModel, _ems_body
+from scenarios.netapp.client import EMS_PATH, RestClientModel, ems_body
 from scenarios.netapp.connection import (
     Body,
     LocalSessionRestNaServer,
@@ -36,7 +36,7 @@ class DeepcopyEmsClient(RestClientModel):
     """Fix B: EMS goes through a private deep copy; the shared one is never touched."""
 
     def send_ems_log_message(self, message_dict: dict[str, str]) -> None:
-        body = _ems_body(message_dict)
+        body = ems_body(message_dict)
         ems_client = copy.copy(self)
         ems_client.connection = copy.deepcopy(self.connection)
         try:
@@ -93,7 +93,7 @@ class VserverParamClient(RestClientModel):
         return response
 
     def send_ems_log_message(self, message_dict: dict[str, str]) -> None:
-        body = _ems_body(message_dict)
+        body = ems_body(message_dict)
         with contextlib.suppress(NaApiError):  # production: LOG.warning('Failed to invoke EMS')
             self.send_request(EMS_PATH, "post", body=body, vserver=self._get_ems_log_destination_vserver())
 
