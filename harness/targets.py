@@ -83,24 +83,51 @@ def fingerprint_of(*objects: object) -> str:
 
 
 class Registry:
-    """Named targets, in registration order (never set or hash order)."""
+    """Named targets, in registration order (never set or hash order).
+
+    A plug-in whose targets are expensive to build (importing a large
+    package) registers a factory for its scenario names instead: the factory
+    runs only when one of those names is asked for, or when every target is
+    listed, so ``race-harness replay other:target`` never pays for it.
+    """
 
     def __init__(self) -> None:
         self._targets: dict[str, Target] = {}
+        self._factories: list[tuple[tuple[str, ...], Callable[[], list[Target]]]] = []
 
     def add(self, target: Target) -> None:
         if target.name in self._targets:
             raise ValueError(f"target {target.name!r} is registered twice")
         self._targets[target.name] = target
 
+    def add_factory(self, scenarios: tuple[str, ...], factory: Callable[[], list[Target]]) -> None:
+        """Register targets named ``<scenario>:<variant>`` for ``scenarios``, built on demand."""
+        self._factories.append((scenarios, factory))
+
     def names(self) -> list[str]:
+        self._build_all()
         return list(self._targets)
 
     def targets(self) -> list[Target]:
+        self._build_all()
         return list(self._targets.values())
 
     def get(self, name: str) -> Target | None:
+        scenario = name.partition(":")[0]
+        for index, (scenarios, _factory) in enumerate(list(self._factories)):
+            if scenario in scenarios:
+                self._build(index)
+                break
         return self._targets.get(name)
+
+    def _build_all(self) -> None:
+        while self._factories:
+            self._build(0)
+
+    def _build(self, index: int) -> None:
+        _scenarios, factory = self._factories.pop(index)
+        for target in factory():
+            self.add(target)
 
 
 ENTRY_POINT_GROUP = "race_harness.targets"

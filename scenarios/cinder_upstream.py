@@ -204,8 +204,8 @@ def targets() -> list[Target]:
 
 
 def register(registry: Registry) -> None:
-    """Add the real-client targets; without cinder installed, add none."""
+    """Add the real-client targets, built (and cinder imported) only when asked
+    for; without cinder installed, add none."""
     if cinder_support.installed_version() is None:
         return
-    for target in targets():
-        registry.add(target)
+    registry.add_factory(("cinder_session_overwrite", "cinder_ems_vserver"), targets)

@@ -110,3 +110,23 @@ def test_a_target_can_carry_its_horizon() -> None:
 
     exploration = harness.explore(Target("periodic", periodic, "ab", until=600), strategy="dfs")
     assert exploration.passed
+
+
+def test_factory_targets_are_built_only_when_their_scenario_is_asked_for() -> None:
+    from harness.targets import Registry, Target
+
+    built: list[str] = []
+
+    def factory() -> list[Target]:
+        built.append("lazy")
+        return [Target("lazy:a", lambda: None, "0"), Target("lazy:b", lambda: None, "0")]
+
+    registry = Registry()
+    registry.add(Target("eager:x", lambda: None, "0"))
+    registry.add_factory(("lazy",), factory)
+    assert registry.get("eager:x") is not None
+    assert built == []
+    assert registry.get("lazy:b") is not None
+    assert built == ["lazy"]
+    assert registry.names() == ["eager:x", "lazy:a", "lazy:b"]
+    assert built == ["lazy"]
