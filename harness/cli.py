@@ -12,7 +12,9 @@ Exit codes are made for CI and ``git bisect run``:
 * shrink: 1 the schedule fails (the shrunk schedule is printed), 0 it does not
   fail, 125 it cannot replay on this code;
 * matrix: 0 every cell matches its expectation, 1 otherwise;
-* 2: usage errors, malformed schedules and bad settings, one line, no traceback.
+* 2: usage errors, malformed schedules and bad settings, one line, no traceback;
+  also a crash of the harness itself (traceback, then one line saying so),
+  never 1, which would read as a race found.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from importlib import metadata
+from typing import NoReturn
 
 from harness.errors import (
     HarnessError,
@@ -43,15 +47,22 @@ from harness.recheck import (
     recheck,
 )
 from harness.schedule import Schedule
-from harness.settings import PREEMPTION_MODELS, STRATEGIES
+from harness.settings import PREEMPTION_MODELS, STRATEGIES, UNCONTROLLED
 from harness.targets import MODELS, load_registry, resolve_target
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_SKIP = 0, 1, 2, 125
 COMMAND_GROUP = "race_harness.commands"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (no usage block): CI logs and bisect output stay readable."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="race-harness",
         description="Deterministic race reproduction for eventlet code.",
     )
@@ -88,6 +99,12 @@ def _add_explore(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--database", metavar="DIR", default=None,
                    help="failure database directory (default .race-harness, RACE_DATABASE)")
     p.add_argument("--no-database", action="store_true", help="neither replay nor store failures")
+    p.add_argument("--verify-determinism", action=argparse.BooleanOptionalAction, default=None,
+                   help="replay each failing schedule twice more and require the same trace "
+                        "(default: on when CI=true; RACE_VERIFY_DETERMINISM)")
+    p.add_argument("--uncontrolled", choices=UNCONTROLLED, default=None,
+                   help="native threads, real sockets, subprocesses or a second hub in a run: fail "
+                        "the run (error, the default) or only warn (RACE_UNCONTROLLED)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_explore)
 
@@ -176,16 +193,18 @@ def cmd_explore(args: argparse.Namespace) -> int:
     from harness.settings import Settings
     from harness.stats import ProgressLine
 
-    target = resolve_target(args.target)
     settings = Settings.from_env().with_overrides(
         pct_depth=args.pct_depth, preemption_bound=args.preemption_bound,
         reduction=False if args.no_reduction else None, database="off" if args.no_database else args.database,
     )
+    _check_explore_options(args, args.strategy or settings.strategy)
+    target = resolve_target(args.target)
     progress = ProgressLine.for_stream(sys.stderr, enabled=not args.json)
     try:
         outcome = explore(
             target, strategy=args.strategy, schedules=args.schedules, seed=args.seed,
             preemption=args.preemption, max_steps=args.max_steps, settings=settings, progress=progress,
+            verify_determinism=args.verify_determinism, uncontrolled=args.uncontrolled,
         )
     finally:
         if progress is not None:
@@ -195,6 +214,20 @@ def cmd_explore(args: argparse.Namespace) -> int:
     else:
         _print_exploration(outcome)
     return EXIT_FAILURE if outcome.failure is not None else EXIT_OK
+
+
+def _check_explore_options(args: argparse.Namespace, strategy: str) -> None:
+    """Refuse options the chosen strategy would silently ignore."""
+    bounded = strategy == "bounded" or (strategy == "dfs" and args.preemption_bound is not None)
+    if args.preemption_bound is not None and strategy not in ("dfs", "bounded"):
+        raise InvalidSetting(f"--preemption-bound applies to --strategy dfs or bounded, not {strategy!r}")
+    if args.no_reduction and not bounded:
+        raise InvalidSetting("--no-reduction applies to bounded DFS (--strategy bounded, or dfs with "
+                             f"--preemption-bound), not {strategy!r}")
+    if args.pct_depth is not None and strategy != "pct":
+        raise InvalidSetting(f"--pct-depth applies to --strategy pct, not {strategy!r}")
+    if args.database is not None and args.no_database:
+        raise InvalidSetting("--database and --no-database contradict each other; give one")
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -268,7 +301,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ScheduleDivergence as exc:
         print(f"race-harness: cannot replay on this code: {exc}", file=sys.stderr)
         return EXIT_SKIP
-    written = write_bundle(report, args.out, regression_targets=args.regression_target)
+    try:
+        written = write_bundle(report, args.out, regression_targets=args.regression_target)
+    except OSError as exc:
+        print(f"race-harness: error: cannot write the bundle into {args.out}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
     what = f"{report.error.type}: {report.error.message.splitlines()[0]}" if report.error else \
         "no failure (the schedule passed on this code)"
     print(f"{report.target}: {what}")
@@ -336,6 +374,8 @@ def _print_exploration(outcome: Exploration) -> None:
         print(f"  failure database: dropped {len(stale)} stale schedule(s) recorded on other code")
     if outcome.stats.database.get("error"):
         print(f"race-harness: warning: {outcome.stats.database['error']}", file=sys.stderr)
+    for warning in outcome.warnings:
+        print(f"race-harness: warning: uncontrolled concurrency: {warning}", file=sys.stderr)
     if outcome.stats.database.get("reproduced"):
         print(f"  failure database: a stored failing schedule reproduced ({outcome.stats.database['path']})")
     if outcome.failure is not None:
@@ -353,7 +393,7 @@ def _exploration_json(outcome: Exploration) -> dict[str, object]:
         "schedule": failure.schedule if failure else None,
         "error": _error_text(failure.error) if failure else None,
         "replay": f"race-harness replay {outcome.target} {failure.schedule}" if failure else None,
-        "stats": outcome.stats.as_dict(),
+        "stats": outcome.stats.as_dict(), "warnings": list(outcome.warnings),
     }
 
 
@@ -379,3 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("race-harness: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a crash must not exit 1, which means "race found"
+        traceback.print_exc(file=sys.stderr)
+        print(f"race-harness: internal error: {type(exc).__name__}: {exc} (a bug in the harness or a "
+              "plug-in, not a verdict on the target)", file=sys.stderr)
+        return EXIT_USAGE

@@ -50,3 +50,7 @@ class UncontrolledConcurrency(HarnessError):
 
 class NondeterminismDetected(HarnessError):
     """Replaying the same schedule gave a different trace."""
+
+
+class TpoolRefused(UncontrolledConcurrency):
+    """``eventlet.tpool.execute`` was called in a run: it runs work on real OS threads."""

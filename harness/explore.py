@@ -16,14 +16,15 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from harness.clock import virtual_clocks
+from harness.clock import audited, virtual_clocks
 from harness.database import FailureDatabase
 from harness.errors import HarnessError, InvalidSetting, ScheduleDivergence, StaleSchedule
 from harness.green import deterministic_eventlet
 from harness.guards import guarded
+from harness.monkey import controlled
 from harness.schedule import Schedule
 from harness.scheduler import FailureRecord, Run, RunConfig, RunResult
-from harness.settings import PREEMPTION_MODELS, Settings
+from harness.settings import PREEMPTION_MODELS, UNCONTROLLED, Settings
 from harness.stats import ExplorationStats
 from harness.strategies import ReplayStrategy, Strategy, make_strategy
 from harness.targets import Target, resolve_target
@@ -77,6 +78,8 @@ class Exploration:
     first_failure_after: int | None = None
     time_to_first_failure: float | None = None
     stats: ExplorationStats = field(default_factory=ExplorationStats)
+    # Escapes from the scheduler let through by ``uncontrolled="warn"``, one per distinct message.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -84,14 +87,25 @@ class Exploration:
 
     def verdict(self) -> str:
         """``FAIL`` or ``pass`` with how it was decided; never a proof unless exhausted."""
+        return self._verdict() + self._warned()
+
+    def _verdict(self) -> str:
         if self.failure is not None:
             return f"FAIL after {self.first_failure_after} schedule(s) ({self.strategy}, {self.model})"
         if self.decisions == 0:
             return (f"pass, but no decision was ever offered in {self.schedules_run} run(s): "
                     "nothing interleaved, so nothing was explored")
-        if self.exhausted:
+        if self.exhausted and not self.warnings:
             return f"pass, exhaustive proof: all {self.schedules_run} schedules ({self.model})"
+        if self.exhausted:
+            return f"pass in all {self.schedules_run} schedules ({self.model}), not a proof"
         return f"pass in {self.schedules_run} schedules, not exhaustive ({self.strategy}, {self.model})"
+
+    def _warned(self) -> str:
+        if not self.warnings:
+            return ""
+        return (f"; WARNING: {len(self.warnings)} uncontrolled-concurrency warning(s), the runs were "
+                f"not fully under the scheduler's control (first: {self.warnings[0]})")
 
 
 def explore(
@@ -108,22 +122,32 @@ def explore(
     verify_determinism: bool | None = None,
     database: str | None = None,
     progress: Progress | None = None,
+    uncontrolled: str | None = None,
+    unobserved_exceptions: str | None = None,
+    tpool: str | None = None,
 ) -> Exploration:
     """Run up to ``schedules`` schedules of ``target`` and report the first failure.
 
     Failing schedules stored in the failure database (``database``, default
     ``Settings.database``; ``"off"`` disables it) are replayed first, and a new
     failure is stored.  ``progress`` is called with the exploration so far after
-    every schedule.
+    every schedule.  ``verify_determinism`` replays every failing schedule twice
+    more (NondeterminismDetected if a trace differs); ``uncontrolled`` is
+    ``"error"`` (a native thread, real socket, subprocess or second hub fails
+    the run) or ``"warn"`` (it is noted in the trace and ``Exploration.warnings``).
+    ``unobserved_exceptions`` is ``"fail"`` (an exception eventlet would print as
+    unhandled fails the run) or ``"ignore"``; ``tpool`` is ``"refuse"``
+    (``eventlet.tpool.execute`` in a run fails it) or ``"inline"``.
     """
     base = settings or Settings.from_env()
     chosen = base.with_overrides(
         strategy=strategy if isinstance(strategy, str) else None, schedules=schedules, seed=seed,
         preemption=preemption, max_steps=max_steps, stop_on_failure=stop_on_failure,
-        verify_determinism=verify_determinism, database=database,
+        verify_determinism=verify_determinism, database=database, uncontrolled=uncontrolled,
+        unobserved_exceptions=unobserved_exceptions, tpool=tpool,
     )
     resolved = resolve_target(target)
-    config = _config(resolved, chosen.preemption, chosen.max_steps, until)
+    config = _config(resolved, chosen.preemption, chosen.max_steps, until, chosen.unobserved_exceptions)
     if strategy is None or isinstance(strategy, str):
         if chosen.strategy == "hypothesis":
             return _explore(resolved, None, chosen, config, progress)
@@ -137,6 +161,7 @@ def explore(
 
 def replay(
     target: TargetSpec, schedule: str | Schedule, *, max_steps: int | None = None, until: float | None = None,
+    unobserved_exceptions: str | None = None, tpool: str | None = None,
 ) -> RunResult:
     """Run one schedule exactly; warn (StaleSchedule) if the code changed since it was recorded.
 
@@ -158,8 +183,10 @@ def replay(
             f"schedule fingerprint {parsed.fingerprint} differs from the code's {resolved.fingerprint}: "
             "the target changed since the schedule was recorded, so the replay may diverge"
         ), stacklevel=2)
-    config = _config(resolved, parsed.model, max_steps or Settings().max_steps, until)
-    with environment(resolved, parsed.model):
+    chosen = Settings.from_env().with_overrides(unobserved_exceptions=unobserved_exceptions, tpool=tpool)
+    config = _config(resolved, parsed.model, max_steps or Settings().max_steps, until,
+                     chosen.unobserved_exceptions)
+    with environment(resolved, parsed.model, tpool=chosen.tpool):
         result = run_once(resolved, ReplayStrategy(parsed.choices), config)
     divergence = next((f.error for f in result.failures if isinstance(f.error, ScheduleDivergence)), None)
     if divergence is not None:
@@ -184,21 +211,32 @@ def run_once(target: Target, strategy: Strategy, config: RunConfig) -> RunResult
     """One run of ``target`` under ``strategy``; the environment must be installed."""
     random.seed(RUN_RANDOM_SEED)
     run = Run(target.body, strategy, config)
-    result = run.execute()
+    with audited(run):  # watches for real-clock reads (first run of an exploration by default)
+        result = run.execute()
     strategy.end_execution(result.summary())
     return result
 
 
 @contextlib.contextmanager
-def environment(target: Target, model: str) -> Iterator[None]:
-    """Everything a run needs, installed once per exploration and always undone."""
+def environment(target: Target, model: str, uncontrolled: str = "error", *,
+                tpool: str | None = None, clock_audit: str | None = None) -> Iterator[None]:
+    """Everything a run needs, installed once per exploration and always undone.
+
+    ``tpool`` and ``clock_audit`` default to ``Settings.from_env()``'s."""
     if model not in PREEMPTION_MODELS:
         raise InvalidSetting(f"preemption model {model!r} is not one of: {', '.join(PREEMPTION_MODELS)}")
+    if uncontrolled not in UNCONTROLLED:
+        raise InvalidSetting(f"uncontrolled {uncontrolled!r} is not one of: {', '.join(UNCONTROLLED)}")
+    if tpool is None or clock_audit is None:
+        defaults = Settings.from_env()
+        tpool = tpool or defaults.tpool
+        clock_audit = clock_audit or defaults.clock_audit
     with contextlib.ExitStack() as stack:
         stack.enter_context(_saved_global_random())
-        stack.enter_context(virtual_clocks())
+        stack.enter_context(virtual_clocks(audit=clock_audit))
         stack.enter_context(deterministic_eventlet())
-        stack.enter_context(guarded())
+        stack.enter_context(controlled(tpool))
+        stack.enter_context(guarded(strict=uncontrolled == "error"))
         if model == "preemptive" and target.instrument is not None:
             stack.enter_context(target.instrument())
         yield
@@ -215,9 +253,14 @@ def _saved_global_random() -> Iterator[None]:
         random.setstate(state)
 
 
-def _config(target: Target, model: str, max_steps: int, until: float | None) -> RunConfig:
+def _config(target: Target, model: str, max_steps: int, until: float | None,
+            unobserved: str | None = None) -> RunConfig:
+    """``unobserved`` (``unobserved_exceptions``) defaults to ``Settings.from_env()``'s."""
     horizon = until if until is not None else target.until
-    return RunConfig(preemptive=(model == "preemptive"), max_steps=max_steps, until=horizon)
+    if unobserved is None:
+        unobserved = Settings.from_env().unobserved_exceptions
+    return RunConfig(preemptive=(model == "preemptive"), max_steps=max_steps, until=horizon,
+                     unobserved_exceptions=unobserved)
 
 
 def _explore(target: Target, strategy: Strategy | None, settings: Settings, config: RunConfig,
@@ -230,12 +273,13 @@ def _explore(target: Target, strategy: Strategy | None, settings: Settings, conf
     database = FailureDatabase.from_setting(settings.database)
 
     def account(result: RunResult) -> None:
-        _account(outcome, target, model, result, started)
+        _account(outcome, target, model, result, started, settings.uncontrolled == "warn")
         if progress is not None:
             outcome.elapsed = time.perf_counter() - started
             progress(outcome)
 
-    with environment(target, model):
+    with environment(target, model, settings.uncontrolled, tpool=settings.tpool,
+                     clock_audit=settings.clock_audit):
         if database is not None:
             _replay_stored(database, target, model, config, outcome, account, settings.stop_on_failure)
         if outcome.failure is not None and settings.stop_on_failure:
@@ -320,11 +364,16 @@ def _verify(target: Target, model: str, config: RunConfig, result: RunResult) ->
     check_same(schedule.encode(), result, replays)
 
 
-def _account(outcome: Exploration, target: Target, model: str, result: RunResult, started: float) -> None:
+def _account(outcome: Exploration, target: Target, model: str, result: RunResult, started: float,
+             warned: bool = False) -> None:
     outcome.schedules_run += 1
     outcome.decisions += result.decisions
     outcome.max_decisions = max(outcome.max_decisions, result.decisions)
     outcome.stats.record(result)
+    if warned:  # only uncontrolled="warn" lets an escape through with a "warning" note
+        for event in result.trace.events:
+            if event.kind == "warning" and event.detail not in outcome.warnings:
+                outcome.warnings.append(event.detail)
     failure = failure_of(target, model, result)
     if failure is None:
         return

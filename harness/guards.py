@@ -5,10 +5,11 @@ deterministic hub.  During an exploration these entry points are wrapped so
 that, when called from a greenthread of an active run, they fail the run with
 a clear error instead of silently escaping the scheduler:
 
-* ``threading.Thread.start`` (a native thread runs outside the hub);
+* ``threading.Thread.start`` and ``_thread.start_new_thread`` (a native
+  thread runs outside the hub);
 * blocking socket calls on real sockets (``connect``, ``connect_ex``,
   ``create_connection``, ``getaddrinfo``): the run would wait on the world;
-* ``subprocess.Popen`` (another process, real time);
+* ``subprocess.Popen``, ``os.system`` and ``os.fork`` (another process, real time);
 * ``eventlet.hubs.use_hub`` (a second hub would take over scheduling).
 
 ``strict=False`` turns the errors into ``UncontrolledConcurrency`` warnings
@@ -18,8 +19,10 @@ functions behave exactly as before.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import functools
+import os
 import socket
 import subprocess
 import threading
@@ -31,14 +34,18 @@ from eventlet import hubs
 
 from harness import points
 from harness.errors import HubBypassError, UncontrolledConcurrency
+from harness.monkey import green_threads
 
 
-def _refusal(what: str, kind: type[Exception], advice: str) -> Callable[[Callable[..., Any], bool], Any]:
+def _refusal(what: str, kind: type[Exception], advice: str,
+             permitted: Callable[[], bool] | None = None) -> Callable[[Callable[..., Any], bool], Any]:
+    """``permitted``: when it answers True the call is under the scheduler after all."""
+
     def decorate(original: Callable[..., Any], strict: bool) -> Callable[..., Any]:
         @functools.wraps(original)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             run = points.active_run()
-            if run is not None:
+            if run is not None and not (permitted is not None and permitted()):
                 message = f"{what} inside a harness run ({run.thread_name()}): {advice}"
                 if strict:
                     error = kind(message)
@@ -56,6 +63,7 @@ def _refusal(what: str, kind: type[Exception], advice: str) -> Callable[[Callabl
 _THREAD = _refusal(
     "a native thread was started", UncontrolledConcurrency,
     "the scheduler cannot interleave OS threads; use eventlet.spawn, or monkey-patch threading",
+    permitted=green_threads,  # after eventlet.monkey_patch() a "thread" is a greenthread
 )
 _SOCKET = _refusal(
     "a real socket call was made", HubBypassError,
@@ -65,6 +73,14 @@ _SOCKET = _refusal(
 _PROCESS = _refusal(
     "a subprocess was started", UncontrolledConcurrency,
     "another process runs on real time outside the scheduler; fake it for the run",
+)
+_SHELL = _refusal(
+    "a shell command was run", UncontrolledConcurrency,
+    "another process runs on real time outside the scheduler; fake it for the run",
+)
+_FORK = _refusal(
+    "the process was forked", UncontrolledConcurrency,
+    "a forked process runs on real time outside the scheduler; fake it for the run",
 )
 _HUB = _refusal(
     "eventlet.hubs.use_hub was called", UncontrolledConcurrency,
@@ -77,11 +93,14 @@ def guarded(strict: bool = True) -> Iterator[None]:
     """Wrap the uncontrolled entry points for the duration of an exploration."""
     patches: list[tuple[Any, str, Any]] = [
         (threading.Thread, "start", _THREAD),
+        (_thread, "start_new_thread", _THREAD),
         (socket.socket, "connect", _SOCKET),
         (socket.socket, "connect_ex", _SOCKET),
         (socket, "create_connection", _SOCKET),
         (socket, "getaddrinfo", _SOCKET),
         (subprocess.Popen, "__init__", _PROCESS),
+        (os, "system", _SHELL),
+        (os, "fork", _FORK),
         (hubs, "use_hub", _HUB),
     ]
     saved: list[tuple[Any, str, Any, bool]] = []

@@ -53,7 +53,8 @@ def decide(target: Target, model: Model) -> Cell | None:
     observed = "fail" if outcome.failure is not None else "pass"
     return Cell(
         target=target.name, model=model, expected=expectation.verdict, observed=observed,
-        how=_how(expectation, outcome.schedules_run, outcome.exhausted, outcome.failure is not None),
+        how=_how(expectation, outcome.schedules_run, outcome.exhausted, outcome.failure is not None,
+                 outcome.decisions),
         schedules=outcome.schedules_run, exhausted=outcome.exhausted,
         schedule=outcome.failure.schedule if outcome.failure else None,
         error=_first_line(outcome.failure.error) if outcome.failure else None,
@@ -61,9 +62,11 @@ def decide(target: Target, model: Model) -> Cell | None:
     )
 
 
-def _how(expectation: Expectation, runs: int, exhausted: bool, failed: bool) -> str:
+def _how(expectation: Expectation, runs: int, exhausted: bool, failed: bool, decisions: int = 1) -> str:
     if failed:
         return f"{expectation.strategy}: failure at schedule {runs}"
+    if decisions == 0:
+        return f"no decision offered in {runs} run(s): nothing interleaved, nothing explored"
     if exhausted:
         return f"exhaustive dfs: {runs} schedules"
     return f"{expectation.strategy}: {runs} schedules, not exhaustive"

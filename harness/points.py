@@ -12,6 +12,14 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
+from eventlet import patcher
+
+# The OS thread's identity.  ``threading.get_ident`` will not do: once
+# ``eventlet.monkey_patch()`` ran it answers the *greenthread's* id, so a run
+# would not recognise its own greenthreads.  ``patcher.original`` is the
+# unpatched module whichever way round harness and monkey-patching were imported.
+os_thread_ident = patcher.original("_thread").get_ident
+
 
 class _Run(Protocol):
     """What the active run offers to the points (implemented by the scheduler)."""
@@ -45,7 +53,7 @@ def _set_active(run: _Run | None) -> None:
 def active_run() -> _Run | None:
     """The run controlling the calling OS thread, or None outside a run."""
     run = _active
-    if run is None or run.thread_ident != threading.get_ident():
+    if run is None or run.thread_ident != os_thread_ident():
         return None
     return run
 

@@ -85,7 +85,8 @@ class Schedule:
             raise InvalidSchedule(f"bad target field {target!r} in schedule")
         if model not in MODEL_NAMES:
             raise InvalidSchedule(
-                f"bad model field {model!r}: expected 'c' (cooperative) or 'p' (preemptive)"
+                f"bad model field {model!r}: expected 'c' (cooperative) or 'p' (preemptive) "
+                "(was the schedule truncated when copied?)"
             )
         if not _FINGERPRINT_RE.fullmatch(fingerprint):
             raise InvalidSchedule(f"bad fingerprint field {fingerprint!r}: expected lowercase hex")

@@ -15,8 +15,8 @@ alive, so none outlives the run.
 from __future__ import annotations
 
 import sys
-import threading
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,9 @@ class RunConfig:
     until: float | None = None
     teardown_steps: int = 10_000
     trace_labels: bool = True
+    # "fail": an exception nobody observes (a spawn_n greenlet dying, a GreenThread
+    # nobody waits for) fails the run; "ignore": it is only noted in the trace.
+    unobserved_exceptions: str = "fail"
 
 
 @dataclass
@@ -99,7 +102,7 @@ class Run:
         self.body = body
         self.strategy = strategy
         self.config = config
-        self.thread_ident = threading.get_ident()
+        self.thread_ident = points.os_thread_ident()
         self.trace = Trace()
         self.failures: list[FailureRecord] = []
         self.choices: list[int] = []
@@ -290,6 +293,35 @@ class Run:
     def hub_greenlet(self) -> greenlet.greenlet | None:
         return self.hub.greenlet if self.hub is not None else None
 
+    # -- choices other than who runs next -------------------------------------
+    def choose(self, label: str, thread_ids: Sequence[int]) -> int:
+        """Ask the strategy which of ``thread_ids`` a wake-up goes to (queue waiters).
+
+        Recorded like any decision (option 0 is the first id), so schedules
+        replay it; fewer than two options is no decision.  The step making the
+        choice is opaque to partial-order reduction: which waiter it wakes is
+        not a footprint the reduction can compare.
+        """
+        if len(thread_ids) < 2 or self.stopping or self.failures:
+            return 0
+        options = tuple(Option(ident, label) for ident in thread_ids)
+        decision = Decision(len(self.choices), self.steps, options, self._last_paused, False)
+        try:
+            index = self.strategy.choose(decision)
+        except ScheduleDivergence as exc:
+            self._record(exc, "hub")
+            return 0
+        if not 0 <= index < len(options):
+            self._record(HarnessError(f"strategy returned option {index} of {len(options)}"), "hub")
+            return 0
+        self.choices.append(index)
+        self.option_counts.append(len(options))
+        if self._footprint is not None:
+            self._footprint.opaque = True
+        self._add(self.thread_name(), "choose",
+                  f"{label}: gt{thread_ids[index]} [option {index} of {len(options)}]")
+        return index
+
     # -- points protocol ------------------------------------------------------
     def preempt(self, label: str) -> None:
         self._offer_preemption(label)
@@ -350,6 +382,16 @@ class Run:
     def where(self) -> str:
         return caller_label(3)
 
+    def report_escape(self, thread: greenlet.greenlet, exc: BaseException) -> None:
+        """``exc`` left a greenlet into hub code that swallows it (a queue's
+        ``Waiter.switch`` prints it): judge it as if it had reached the run loop."""
+        self._escaped_from(thread, exc)
+
+    def report_unhandled(self, thread: greenlet.greenlet, exc: BaseException) -> None:
+        """Library code caught ``exc`` and printed it as unhandled (a ``GreenPool.spawn_n``
+        body, a monkey-patched ``threading.Thread``): nobody can observe it."""
+        self._unhandled(exc, self._info(thread).name)
+
     def mark_observed(self, thread: greenlet.greenlet) -> None:
         info = self._threads.get(thread)
         if info is not None:
@@ -394,10 +436,23 @@ class Run:
         if self._by_id and owner is self._by_id[0]:
             self._record(exc, info.name)
         elif isinstance(owner, eventlet.greenthread.GreenThread) and owner.dead:
-            self._escaped.append((owner, exc))
-            self._add(info.name, "exit", f"raised {type(exc).__name__}: {exc}")
+            self._note_escape(owner, exc)
         else:
-            self._record(exc, info.name)
+            self._unhandled(exc, info.name)
+
+    def _note_escape(self, thread: greenlet.greenlet, exc: BaseException) -> None:
+        """A GreenThread died of ``exc``: a finding at the end unless somebody waits for it."""
+        if any(known is thread for known, _exc in self._escaped):
+            return
+        self._escaped.append((thread, exc))
+        self._add(self._info(thread).name, "exit", f"raised {type(exc).__name__}: {exc}")
+
+    def _unhandled(self, exc: BaseException, thread: str) -> None:
+        """An exception nobody can observe (eventlet would print it)."""
+        if self.config.unobserved_exceptions == "ignore":
+            self._add(thread, "unhandled", f"{type(exc).__name__}: {exc} (unobserved_exceptions=ignore)")
+        else:
+            self._record(exc, thread)
 
     def _raiser(self, exc: BaseException) -> greenlet.greenlet | None:
         """The GreenThread that died of ``exc`` in this step.
@@ -423,8 +478,9 @@ class Run:
         for thread, exc in self._escaped:
             info = self._threads[thread]
             if not info.observed:
-                self._record(exc, info.name)
-                return
+                self._unhandled(exc, info.name)
+                if self.failures:
+                    return
         if self.stop_reason == "horizon":
             return
         blocked = [t for t in self._by_id if t and not t.dead and t is not greenlet.getcurrent()]

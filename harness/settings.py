@@ -16,6 +16,16 @@ from harness.errors import InvalidSetting
 
 STRATEGIES = ("random", "dfs", "pct", "bounded", "replay", "hypothesis")
 PREEMPTION_MODELS = ("cooperative", "preemptive")
+# What a run does when the code under test escapes the scheduler (a native
+# thread, a real socket, a subprocess, a second hub): fail it, or warn and go on.
+UNCONTROLLED = ("error", "warn")
+# An exception nobody can observe (a spawn_n greenlet dying, a GreenThread nobody
+# waits for): fail the run, or note it in the trace and go on.
+UNOBSERVED = ("fail", "ignore")
+# eventlet.tpool.execute in a run: refuse it (real OS threads), or run the call inline.
+TPOOL = ("refuse", "inline")
+# Which runs watch for reads of the real clock the harness does not virtualise.
+CLOCK_AUDIT = ("first", "all", "off")
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,13 @@ class Settings:
     preemption: str = "cooperative"
     max_steps: int = 200_000
     stop_on_failure: bool = True
+    # Replay each failing schedule twice more and compare traces.  Default on
+    # when CI=true (and RACE_VERIFY_DETERMINISM is not set).
     verify_determinism: bool = False
+    uncontrolled: str = "error"
+    unobserved_exceptions: str = "fail"
+    tpool: str = "refuse"
+    clock_audit: str = "first"
     # Failure database directory (``off`` disables it); see harness/database.py.
     database: str = ".race-harness"
     # PCT bug depth d (d - 1 priority change points per run).
@@ -44,6 +60,10 @@ class Settings:
             raise InvalidSetting(f"seed must be >= 0, got {self.seed}")
         _check_choice("strategy", self.strategy, STRATEGIES)
         _check_choice("preemption", self.preemption, PREEMPTION_MODELS)
+        _check_choice("uncontrolled", self.uncontrolled, UNCONTROLLED)
+        _check_choice("unobserved_exceptions", self.unobserved_exceptions, UNOBSERVED)
+        _check_choice("tpool", self.tpool, TPOOL)
+        _check_choice("clock_audit", self.clock_audit, CLOCK_AUDIT)
         _check_positive("pct_depth", self.pct_depth)
         if not isinstance(self.preemption_bound, int) or self.preemption_bound < -1:
             raise InvalidSetting(
@@ -63,6 +83,8 @@ class Settings:
                     cls(**{f.name: values[f.name]})
                 except InvalidSetting as exc:
                     raise InvalidSetting(f"{variable}={raw!r}: {exc}") from None
+        if "verify_determinism" not in values and _ci(env):
+            values["verify_determinism"] = True
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -85,6 +107,11 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
             return False
         raise InvalidSetting(f"{variable}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
     return raw.strip()
+
+
+def _ci(env: Mapping[str, str]) -> bool:
+    """True on CI (``CI=true``, as GitHub, GitLab and most CI services set it)."""
+    return env.get("CI", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _check_positive(name: str, value: int) -> None:

@@ -155,16 +155,45 @@ def resolve_target(spec: str | Target | Callable[[], object]) -> Target:
         return spec
     if callable(spec):
         return target_from_callable(spec)
-    registered = load_registry().get(spec)
+    if not isinstance(spec, str):
+        raise UnknownTarget(f"a target is a name, a Target or a callable, not {type(spec).__name__}")
+    registry = load_registry()
+    registered = registry.get(spec)
     if registered is not None:
         return registered
+    scenario, _, variant = spec.partition(":")
+    # get() has built the scenario's targets if a plug-in knows it; names() would build every
+    # plug-in's, which an import-string target must not pay for.
+    built = list(registry._targets)
+    variants = [name.partition(":")[2] for name in built if name.partition(":")[0] == scenario]
+    if variants:
+        raise UnknownTarget(
+            f"unknown variant {variant!r} of scenario {scenario!r}; its variants are: {', '.join(variants)}"
+        )
     return _import_target(spec)
 
 
 def target_from_callable(func: Callable[[], object], name: str | None = None) -> Target:
+    _check_no_arguments(func, name)
     module = sys.modules.get(getattr(func, "__module__", ""), None)
     label = name or f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', '?')}"
     return Target(name=_schedule_safe(label), body=func, fingerprint=fingerprint_of(module or func))
+
+
+def _check_no_arguments(func: Callable[..., object], name: str | None) -> None:
+    """A body is called with no arguments: refuse one that needs some, before it
+    could fail every run with a TypeError that would read as a race."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # some builtins have none: let them through
+        return
+    required = [p.name for p in signature.parameters.values()
+                if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if required:
+        label = name or getattr(func, "__qualname__", repr(func))
+        raise UnknownTarget(
+            f"target {label!r} needs argument(s) {', '.join(required)}; a target body is called with "
+            "none: wrap it, e.g. lambda: func(...)")
 
 
 def _schedule_safe(label: str) -> str:
@@ -185,6 +214,10 @@ def _import_target(spec: str) -> Target:
         raise UnknownTarget(
             f"unknown target {spec!r}: module {module_name!r} cannot be imported ({exc}). "
             "Run 'race-harness list' to see the registered targets."
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - the module exists but fails on import
+        raise UnknownTarget(
+            f"target {spec!r}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}"
         ) from None
     obj: object = module
     for part in attr.split("."):

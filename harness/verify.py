@@ -12,6 +12,10 @@ from harness.errors import NondeterminismDetected
 from harness.scheduler import RunResult
 from harness.trace import Trace
 
+# Observations about a run rather than its behaviour: the clock audit watches only
+# some runs (the first of an exploration by default), so a replay need not repeat them.
+AUDIT_KINDS = frozenset({"real-clock"})
+
 LIKELY_CAUSES = (
     "the wall clock (a clock the harness does not virtualise), the global random generator, "
     "real I/O, iteration over a set or dict keyed by object identity, or a native thread "
@@ -19,9 +23,13 @@ LIKELY_CAUSES = (
 )
 
 
+def _behaviour(trace: Trace) -> list[str]:
+    return [event.line() for event in trace.events if event.kind not in AUDIT_KINDS]
+
+
 def first_difference(expected: Trace, actual: Trace) -> tuple[int, str, str] | None:
-    """The index and text of the first event that differs, or None if identical."""
-    left, right = expected.lines(), actual.lines()
+    """The index and text of the first event that differs (audit notes aside), or None."""
+    left, right = _behaviour(expected), _behaviour(actual)
     for index, (a, b) in enumerate(zip(left, right, strict=False)):
         if a != b:
             return index, a, b
@@ -43,5 +51,13 @@ def check_same(schedule: str, original: RunResult, replays: list[RunResult]) -> 
         raise NondeterminismDetected(
             f"replay {number} of schedule {schedule} differs from the original run at event "
             f"{index}:\n  original: {was.strip()}\n  replay:   {now.strip()}\n"
-            f"Likely causes: {LIKELY_CAUSES}."
+            f"{_likely_cause([original.trace, *(r.trace for r in replays)])}"
         )
+
+
+def _likely_cause(traces: list[Trace]) -> str:
+    """The real-clock reads the audit saw, if any (the usual culprit), then the usual list."""
+    reads = list(dict.fromkeys(e.detail for t in traces for e in t.events if e.kind in AUDIT_KINDS))
+    if reads:
+        return f"Likely cause: the real clock ({'; '.join(reads[:3])}). Other causes: {LIKELY_CAUSES}."
+    return f"Likely causes: {LIKELY_CAUSES}."

@@ -43,4 +43,7 @@ def make_strategy(
         return PctStrategy(seed, depth=pct_depth)
     if name == "bounded":
         return BoundedDfsStrategy(preemption_bound, reduction=reduction)
+    if name == "replay":
+        raise InvalidSetting("strategy 'replay' runs one given schedule, it does not explore: use "
+                             "harness.replay(target, schedule), or race-harness replay TARGET SCHEDULE")
     raise InvalidSetting(f"unknown strategy {name!r}: choose one of random, dfs, pct, bounded, hypothesis")
