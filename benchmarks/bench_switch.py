@@ -1,6 +1,6 @@
 """Per-switch cost of the harness against eventlet's stock hub, side by side.
 
-What is measured: the wall time of one ``eventlet.sleep(0)`` switch.  N worker
+What is measured: the CPU time of one ``eventlet.sleep(0)`` switch.  N worker
 greenthreads each do M ``sleep(0)``; S more greenthreads sleep far in the
 future (pending timers the hub has to keep).  The same program runs
 
@@ -11,13 +11,16 @@ future (pending timers the hub has to keep).  The same program runs
 Only the worker phase is timed, from inside the program, in CPU time of the
 running thread (``time.thread_time``: time is virtual inside a run, and CPU
 time does not count other processes on a busy machine), so spawning the
-sleepers and stopping them at the end are not counted.  Each cell is the best of
-``--repeat`` runs.  The harness is measured per run (``run_once`` inside an
+sleepers and stopping them at the end are not counted.  Each cell is the best
+of ``--repeat`` runs.  The harness is measured per run (``run_once`` inside an
 installed environment), i.e. what an exploration pays per schedule step; the
 per-exploration set-up (clock patching) is not a per-switch cost.
 
-    python benchmarks/bench_switch.py            # table, then JSON on the last line
-    python benchmarks/bench_switch.py --profile  # plus a cProfile of the harness run
+    python benchmarks/bench_switch.py            # tables, then JSON on the last line
+    python benchmarks/bench_switch.py --profile  # plus a cProfile of one harness run
+
+A second table times a burst: N greenthreads made ready at once (a spawn
+storm, a big GreenPool), which costs the harness O(N) per step.
 """
 
 from __future__ import annotations
@@ -29,17 +32,22 @@ import pstats
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-import eventlet
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+# Measure the checkout this script sits in, whatever the installed copy is.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import harness  # noqa: F401 - filters eventlet's deprecation notice
-from harness.explore import environment, run_once
-from harness.scheduler import RunConfig
-from harness.strategies import RandomStrategy
-from harness.strategies.base import Decision, ExecutionSummary
-from harness.targets import Target
+import eventlet  # noqa: E402
+
+from harness.explore import environment, run_once  # noqa: E402
+from harness.scheduler import RunConfig  # noqa: E402
+from harness.strategies import RandomStrategy  # noqa: E402
+from harness.strategies.base import Decision, ExecutionSummary  # noqa: E402
+from harness.targets import Target  # noqa: E402
 
 TOTAL_SWITCHES = 20_000
 TARGET = 1.5  # the goal: at most 1.5x the stock hub per switch

@@ -31,11 +31,13 @@ class Budget:
     """How much each section may spend; ``quick`` must finish in under a minute."""
 
     quick: bool
+    models: tuple[str, ...]
     overhead_schedules: int
     sequential_repeats: int
     throughput_schedules: int
-    shard_schedules: int
+    shard_schedules: int | None
     naive_cap: float
+    control_cap: float
     naive_repeats: int
     replays: int
     proof_budget: int
@@ -49,13 +51,15 @@ class Budget:
 
 
 QUICK = Budget(
-    quick=True, overhead_schedules=30, sequential_repeats=30, throughput_schedules=20,
-    shard_schedules=120, naive_cap=5.0, naive_repeats=5, replays=5, proof_budget=5000,
-    scale_sizes=(2, 10, 50), scale_schedules=2, rss_schedules=1000, shrink_all_cells=False,
+    quick=True, models=("cooperative",), overhead_schedules=20, sequential_repeats=20,
+    throughput_schedules=20, shard_schedules=None, naive_cap=5.0, control_cap=2.0, naive_repeats=5, replays=5,
+    proof_budget=5000,
+    scale_sizes=(2, 10, 50), scale_schedules=1, rss_schedules=1000, shrink_all_cells=False,
 )
 FULL = Budget(
-    quick=False, overhead_schedules=200, sequential_repeats=300, throughput_schedules=200,
-    shard_schedules=1200, naive_cap=60.0, naive_repeats=20, replays=20, proof_budget=20000,
+    quick=False, models=("cooperative", "preemptive"), overhead_schedules=1000, sequential_repeats=300,
+    throughput_schedules=200,
+    shard_schedules=1200, naive_cap=60.0, control_cap=60.0, naive_repeats=20, replays=20, proof_budget=20000,
     scale_sizes=(2, 10, 50), scale_schedules=10, rss_schedules=10_000, shrink_all_cells=True,
 )
 
@@ -100,6 +104,15 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS.  Linux: ``VmHWM``, because ``ru_maxrss`` survives
+    fork and exec, so a child would report its parent's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
@@ -157,7 +170,7 @@ class RequestCounter:
             self.count += 1
             return original(fake, *args, **kwargs)
 
-        FakeOntap.handle = handle  # type: ignore[method-assign]
+        FakeOntap.handle = handle  # type: ignore[method-assign,assignment]
         try:
             yield self
         finally:

@@ -8,9 +8,10 @@ answered until the exploration stopped at its first failure.  Then the
 failing schedule is replayed ``repeats`` times: the harness's reproduction
 rate, which must be 1.0, beside the naive one.
 
-A single naive hunt is one draw of a geometric variable, so beside the
-observed figures the expected requests to a failure are estimated from the
-reproduction runs (requests per run / failure rate) when any of them failed.
+A single naive hunt is one draw of a geometric variable (a lucky first run
+says little), so beside the observed figures the mean cost of a naive
+failure is estimated from every whole run of the hunt and its reproduction
+(requests or seconds per run / failure rate), and compared too.
 """
 
 from __future__ import annotations
@@ -67,22 +68,19 @@ def _naive_hunts(budget: Budget) -> dict[str, Callable[[], naive.HuntResult]]:
     cap, repeats = budget.naive_cap, budget.naive_repeats
     return {
         "threads_session": lambda: naive.hunt_threads_session(cap, repeats),
-        "green_session": lambda: naive.hunt_green_session(cap, repeats),
+        "green_session": lambda: naive.hunt_green_session(budget.control_cap, repeats),
         "green_ems": lambda: naive.hunt_green_ems(cap, max(repeats, 4 * repeats)),
     }
 
 
-def expected_requests(result: naive.HuntResult) -> float | None:
-    """Requests per run / failure rate: the mean of the geometric draw the hunt was."""
-    if not result.found or not result.reproduction_rate or not result.runs:
-        return None
-    per_run = result.requests / result.runs
-    return round(per_run / result.reproduction_rate, 1)
-
-
 def compare(naive_result: naive.HuntResult, ours: list[Ours]) -> dict[str, Any]:
-    """Naive / ours per strategy; against a hunt that hit its cap the ratio is a lower bound."""
-    rows = {}
+    """Naive / ours per strategy, observed and in expectation.
+
+    Against a hunt that hit its cap the observed ratio is a lower bound and
+    there is no expectation (no naive run failed).
+    """
+    expected = naive_result.tally.expected()
+    rows: dict[str, dict[str, Any]] = {}
     for one in ours:
         if not one.found:
             rows[one.strategy] = {"note": "our strategy found nothing within its budget"}
@@ -91,6 +89,8 @@ def compare(naive_result: naive.HuntResult, ours: list[Ours]) -> dict[str, Any]:
             "requests_ratio": ratio(naive_result.requests, one.requests),
             "wall_ratio": ratio(naive_result.wall_s, one.wall_s),
             "lower_bound": not naive_result.found,
+            "expected_requests_ratio": ratio(expected[0], one.requests) if expected else None,
+            "expected_wall_ratio": ratio(expected[1], one.wall_s) if expected else None,
         }
     return rows
 
@@ -102,12 +102,13 @@ def measure(budget: Budget, say: Callable[[str], None]) -> dict[str, Any]:
         hunts[name] = run()
     out: dict[str, Any] = {"naive": {}, "ours": {}, "ratios": {}}
     for name, result in hunts.items():
-        out["naive"][name] = {**result.as_dict(), "expected_requests_to_failure": expected_requests(result)}
+        out["naive"][name] = result.as_dict()
     for case, target_name, model, against in CASES:
         say(f"first_failure: ours on {target_name} ({model})")
         target = registry_targets([target_name])[0]
         explore(target, schedules=1, preemption=model, database="off")  # warm-up: imports, caches
-        ours = [run_ours(target, model, s, budget.proof_budget, budget.replays) for s in available_strategies()]
+        ours = [run_ours(target, model, name, budget.proof_budget, budget.replays)
+                for name in available_strategies()]
         out["ours"][case] = {"target": target_name, "model": model,
                              "strategies": {o.strategy: o.as_dict() for o in ours}}
         out["ratios"][case] = {"against": against, **compare(hunts[against], ours)}

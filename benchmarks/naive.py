@@ -29,10 +29,10 @@ for the duration of a green hunt only):
   the detector would blame the wrong caller.  ``per_greenlet_intents`` names
   each greenlet apart for the journal.
 
-Each hunt is run in a fresh OS thread (a fresh stock hub) and reports
-requests, runs and wall seconds to the first wrong-SVM request, then re-runs
-the failing configuration ``repeats`` times: the chance that a failing naive
-test fails again.
+The green hunts run in a fresh OS thread (a fresh stock hub, nothing of the
+harness).  Each hunt reports requests, runs and wall seconds to the first
+wrong-SVM request, then re-runs the failing configuration ``repeats`` times:
+the chance that a failing naive test fails again.
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ import greenlet
 import fakes.ontap.fake as fake_module
 import fakes.ontap.journal as journal_module
 from fakes.ontap import FakeOntap
-from fakes.ontap.fake import FakeOntap as _FakeClass
 from scenarios.netapp.backend import DATA_SVM, SHARES, make_backend, make_client
 from scenarios.netapp.variants import VARIANTS
 
@@ -85,13 +84,52 @@ class HuntResult:
     reproduction_rate: float | None = None
     reproduction_runs: int = 0
     notes: list[str] = field(default_factory=list)
+    tally: Tally = field(default_factory=lambda: Tally())
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["wall_s"] = round(self.wall_s, 3)
+        data["tally"] = self.tally.as_dict()
         if not self.found:
             data["verdict"] = f"not found within cap ({self.cap_s:g} s)"
         return data
+
+
+@dataclass
+class Tally:
+    """Every whole run of a hunt (the hunt's and the reproduction's): what a failure costs on average.
+
+    One hunt is one draw of a geometric variable; the mean cost of a failure
+    is (requests or seconds per run) / (failing runs / runs).
+    """
+
+    runs: int = 0
+    failures: int = 0
+    requests: int = 0
+    wall_s: float = 0.0
+
+    def add(self, outcome: RunOutcome, wall: float) -> None:
+        self.runs += 1
+        self.failures += outcome.first_wrong is not None
+        self.requests += outcome.requests
+        self.wall_s += wall
+
+    @property
+    def rate(self) -> float | None:
+        return self.failures / self.runs if self.runs else None
+
+    def expected(self) -> tuple[float, float] | None:
+        """(requests, wall seconds) to a failure on average; None when none failed."""
+        if not self.failures:
+            return None
+        return self.requests / self.failures, self.wall_s / self.failures
+
+    def as_dict(self) -> dict[str, Any]:
+        expected = self.expected()
+        return {"runs": self.runs, "failures": self.failures, "requests": self.requests,
+                "wall_s": round(self.wall_s, 3), "failure_rate": round(self.rate, 4) if self.rate else 0.0,
+                "expected_requests_to_failure": round(expected[0], 1) if expected else None,
+                "expected_wall_s_to_failure": round(expected[1], 4) if expected else None}
 
 
 Run = Callable[[], RunOutcome]
@@ -101,19 +139,22 @@ def hunt(name: str, how: str, run: Run, cap: float, repeats: int) -> HuntResult:
     """Repeat ``run`` until a wrong-SVM request or ``cap`` seconds; then re-run it ``repeats`` times."""
     started = time.perf_counter()
     requests = runs = 0
+    tally = Tally()
     while time.perf_counter() - started < cap:
         run_started_wall = time.time()
         run_started = time.perf_counter()
         outcome = run()
+        tally.add(outcome, time.perf_counter() - run_started)
         runs += 1
         if outcome.first_wrong is not None:
             offset = (outcome.first_wrong_at or time.time()) - run_started_wall
             wall = run_started - started + max(0.0, offset)
-            result = HuntResult(name, how, True, requests + outcome.first_wrong + 1, runs, wall, cap)
+            found = requests + outcome.first_wrong + 1
+            result = HuntResult(name, how, True, found, runs, wall, cap, tally=tally)
             _reproduce(result, run, repeats, cap)
             return result
         requests += outcome.requests
-    return HuntResult(name, how, False, requests, runs, time.perf_counter() - started, cap)
+    return HuntResult(name, how, False, requests, runs, time.perf_counter() - started, cap, tally=tally)
 
 
 def _reproduce(result: HuntResult, run: Run, repeats: int, cap: float) -> None:
@@ -123,7 +164,10 @@ def _reproduce(result: HuntResult, run: Run, repeats: int, cap: float) -> None:
         if time.perf_counter() - started > cap:
             result.notes.append(f"reproduction stopped at the {cap:g} s cap")
             break
-        failed += run().first_wrong is not None
+        run_started = time.perf_counter()
+        outcome = run()
+        result.tally.add(outcome, time.perf_counter() - run_started)
+        failed += outcome.first_wrong is not None
         result.reproduction_runs += 1
     if result.reproduction_runs:
         result.reproduction_rate = round(failed / result.reproduction_runs, 3)
@@ -150,7 +194,7 @@ def in_fresh_thread(func: Callable[[], HuntResult]) -> HuntResult:
 @contextlib.contextmanager
 def yielding_fake(latency: float = IO_LATENCY) -> Iterator[None]:
     """Make the fake's send and receive real green waits of ``latency`` seconds."""
-    original = _FakeClass.handle
+    original = FakeOntap.handle
 
     def handle(fake: FakeOntap, *args: Any, **kwargs: Any) -> Any:
         eventlet.sleep(latency)
@@ -158,11 +202,11 @@ def yielding_fake(latency: float = IO_LATENCY) -> Iterator[None]:
         eventlet.sleep(latency)
         return answer
 
-    _FakeClass.handle = handle  # type: ignore[method-assign]
+    FakeOntap.handle = handle  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
-        _FakeClass.handle = original  # type: ignore[method-assign]
+        FakeOntap.handle = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -177,12 +221,15 @@ def per_greenlet_intents() -> Iterator[None]:
             names[current] = f"{threading.current_thread().name}/green{next(counter)}"
         return names[current]
 
-    saved = journal_module.current_thread_name, fake_module.current_thread_name
-    journal_module.current_thread_name = fake_module.current_thread_name = name
+    modules = (journal_module, fake_module)
+    saved = [module.__dict__["current_thread_name"] for module in modules]
+    for module in modules:
+        module.__dict__["current_thread_name"] = name
     try:
         yield
     finally:
-        journal_module.current_thread_name, fake_module.current_thread_name = saved
+        for module, original in zip(modules, saved, strict=True):
+            module.__dict__["current_thread_name"] = original
 
 
 def _outcome(fake: FakeOntap) -> RunOutcome:

@@ -1,8 +1,10 @@
 """What a schedule costs under the harness, beside the same requests sent plainly.
 
 For each scenario: the wall time per schedule of an exploration (random walk,
-``stop_on_failure=False``, the per-exploration set-up amortised in), and the
-wall time of its sequential twin (``benchmarks.sequential``: the same client
+``stop_on_failure=False``, explorations of 100 schedules in full mode, the
+per-exploration set-up amortised in, and measured on its own as
+``exploration_setup_ms``: what a one-schedule exploration pays on top), and
+the wall time of its sequential twin (``benchmarks.sequential``: the same client
 calls, fake and adapter, one after the other, no harness).  The two are
 measured in alternating rounds so that load on a shared machine hits both
 alike; the ratio is the median of the per-round ratios.
@@ -137,7 +139,7 @@ def measure_target(target: Target, model: str, budget: Budget) -> dict[str, Any]
     baseline = baseline_for(target.name)
     if baseline is None:
         return {"note": "no sequential twin for this target (benchmarks.sequential)"}
-    rounds = 3 if budget.quick else 10
+    rounds = 2 if budget.quick else 10
     per_round = max(2, budget.overhead_schedules // rounds)
     seq_per_round = max(2, budget.sequential_repeats // rounds)
     baseline()
@@ -147,6 +149,7 @@ def measure_target(target: Target, model: str, budget: Budget) -> dict[str, Any]
         harness_s.append(_harness_per_schedule(target, model, per_round))
         seq_s.append(_sequential_per_run(baseline, seq_per_round))
     ratios = [h / s for h, s in zip(harness_s, seq_s, strict=True)]
+    single = statistics.median(_harness_per_schedule(target, model, 1) for _ in range(3))
     ours = profile_breakdown(lambda: _harness_per_schedule(target, model, per_round), per_round)
     plain = profile_breakdown(lambda: _sequential_per_run(baseline, seq_per_round), seq_per_round)
     return {
@@ -155,6 +158,7 @@ def measure_target(target: Target, model: str, budget: Budget) -> dict[str, Any]
         "ratio": round(statistics.median(ratios), 2),
         "ratio_min_max": [round(min(ratios), 2), round(max(ratios), 2)],
         "within_target": statistics.median(ratios) <= TARGET_RATIO,
+        "exploration_setup_ms": ms(max(0.0, single - statistics.median(harness_s))),
         "requests_per_schedule": round(_requests_per_schedule(target, model, per_round), 1),
         "requests_per_sequential_run": len(baseline().journal),
         "rounds": rounds, "schedules_per_round": per_round, "sequential_runs_per_round": seq_per_round,
@@ -168,10 +172,11 @@ def measure(names: list[str], budget: Budget, say: Callable[[str], None]) -> dic
     out: dict[str, Any] = {"target_ratio": TARGET_RATIO, "strategy": "random", "targets": {}}
     for target in registry_targets(names):
         out["targets"][target.name] = {}
-        for model in ("cooperative", "preemptive"):
+        for model in budget.models:
             say(f"overhead: {target.name} ({model})")
             out["targets"][target.name][model] = measure_target(target, model, budget)
-    ratios = [cell["ratio"] for cells in out["targets"].values() for cell in cells.values() if "ratio" in cell]
+    cells = [cell for models in out["targets"].values() for cell in models.values()]
+    ratios = [cell["ratio"] for cell in cells if "ratio" in cell]
     out["worst_ratio"] = max(ratios) if ratios else None
     out["median_ratio"] = ratio(statistics.median(ratios), 1.0) if ratios else None
     return out

@@ -19,7 +19,7 @@ from harness import explore
 from harness.strategies import Strategy
 from harness.targets import MODELS, Target, load_registry
 
-QUICK_CELLS = (("session_overwrite:old", "cooperative"), ("session_overwrite:patched", "preemptive"))
+QUICK_CELLS = (("session_overwrite:old", "cooperative"),)
 HEADLINE = ("session_overwrite:old", "cooperative")
 
 
@@ -28,7 +28,7 @@ def proof_cells(quick: bool) -> list[tuple[Target, str]]:
     registry = load_registry()
     if quick:
         return [(t, m) for name, m in QUICK_CELLS if (t := registry.get(name)) is not None]
-    cells = []
+    cells: list[tuple[Target, str]] = []
     for target in registry.targets():
         for model in MODELS:
             expectation = target.expectation(model)
@@ -79,4 +79,4 @@ def _speedup(cell: dict[str, Any]) -> float | None:
     plain, reduced = cell.get("bounded_no_reduction", {}), cell.get("bounded_sleep_sets", {})
     if not (plain.get("exhausted") and reduced.get("exhausted")) or not reduced.get("wall_s"):
         return None
-    return round(plain["wall_s"] / reduced["wall_s"], 2)
+    return round(float(plain["wall_s"]) / float(reduced["wall_s"]), 2)

@@ -23,7 +23,7 @@ QUICK_CELLS = (("session_overwrite:old", "preemptive"), ("ems_vserver:old", "coo
 def failing_cells(quick: bool) -> list[tuple[Target, str, str, int]]:
     """(target, model, strategy, budget) of every cell expected to fail."""
     registry = load_registry()
-    cells = []
+    cells: list[tuple[Target, str, str, int]] = []
     for target in registry.targets():
         for model in MODELS:
             exp = target.expectation(model)

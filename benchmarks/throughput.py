@@ -53,7 +53,7 @@ def schedules_per_second(target: Target, model: str, name: str, schedules: int) 
 
 
 def measure_strategies(names: list[str], budget: Budget, say: Callable[[str], None]) -> dict[str, Any]:
-    models = ("cooperative",) if budget.quick else ("cooperative", "preemptive")
+    models = budget.models
     out: dict[str, Any] = {"models": list(models), "strategies": available_strategies(),
                            "skipped": [{"strategy": s, "note": "make_strategy does not know it"}
                                        for s in missing_strategies()],
@@ -152,34 +152,69 @@ def _xdist_available() -> bool:
 
 def measure_sharding(budget: Budget, say: Callable[[str], None]) -> dict[str, Any]:
     """Wall time of the same sharded race test under ``-n 0`` and ``-n 2``; best of the rounds."""
+    if budget.shard_schedules is None:
+        return {"note": "not measured with --quick: two pytest start-ups alone would take most of "
+                        "its minute (tests/benchmarks runs it on its own, marked slow)"}
     if not _xdist_available():
         return {"note": "pytest-xdist is not installed: sharding not measured"}
     shards = 2 * WORKERS
     rounds = 1 if budget.quick else 2
     runs: dict[int, list[PytestRun]] = {0: [], WORKERS: []}
+    capacities: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp:
         folder = Path(tmp)
-        test = _write_suite(folder, SHARD_TARGET, budget.shard_schedules, shards)
+        schedules = budget.shard_schedules
+        test = _write_suite(folder, SHARD_TARGET, schedules, shards)
         for _ in range(rounds):
             for workers, done in runs.items():
-                say(f"schedules_per_s: pytest -n {workers}, {budget.shard_schedules} schedules")
+                say(f"schedules_per_s: pytest -n {workers}, {schedules} schedules")
                 run = _pytest_run(folder, test, workers)
                 if run.code != 0:
                     return {"note": f"pytest -n {workers} exited {run.code}: {run.tail}"}
                 done.append(run)
+            capacities.append(parallel_capacity())
     one, two = (min(r, key=lambda run: run.wall) for r in runs.values())
+    capacity = max(capacities)
     return {
         "mechanism": f"pytest plugin, @pytest.mark.race(shards={shards}), pytest-xdist",
-        "target": SHARD_TARGET, "schedules": budget.shard_schedules, "shards": shards,
+        "target": SHARD_TARGET, "schedules": schedules, "shards": shards,
         "rounds": rounds, "cpu_count": os.cpu_count(), "pytest_options": " ".join(PYTEST_OPTIONS),
         "load_average": _load(),
         "wall_s_n0": round(one.wall, 3), f"wall_s_n{WORKERS}": round(two.wall, 3),
         "speedup": round(one.wall / two.wall, 2), "target_speedup": 1.7,
+        "parallel_capacity": capacity, "parallel_capacity_per_round": capacities,
+        "speedup_per_available_core": round(one.wall / two.wall / capacity, 2) if capacity else None,
         "tests_span_s_n0": round(one.span, 3), f"tests_span_s_n{WORKERS}": round(two.span, 3),
         "speedup_excluding_startup": round(one.span / two.span, 2) if two.span else None,
         "cpu_s_n0": round(one.cpu, 2), f"cpu_s_n{WORKERS}": round(two.cpu, 2),
         "pytest_summary": {f"n{w}": min(r, key=lambda run: run.wall).tail for w, r in runs.items()},
     }
+
+
+BURN = ("import time; t = time.perf_counter(); x = sum(i * i for i in range({n})); "
+        "print(time.perf_counter() - t)")
+
+
+def parallel_capacity(loops: int = 4_000_000) -> float:
+    """How many cores two CPU-bound processes really get here, now (2.0 on an idle 2-core box).
+
+    One pure-Python loop alone, then two at once, each timing itself (start-up
+    excluded): 2 x alone / slowest of the pair.  Other tenants' load lowers
+    it, and bounds any sharding speedup measured beside it.
+    """
+    command = [sys.executable, "-c", BURN.format(n=loops)]
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+    def seconds(process: subprocess.Popen[str]) -> float:
+        out, _ = process.communicate()
+        return float(out.strip())
+
+    alone = seconds(start())
+    pair = [start(), start()]
+    together = max(seconds(p) for p in pair)
+    return round(2 * alone / together, 2)
 
 
 def _load() -> list[float] | None:
