@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol
 
+import greenlet
 from eventlet import patcher
 
 # The OS thread's identity.  ``threading.get_ident`` will not do: once
@@ -120,11 +121,21 @@ def record_failure(error: BaseException) -> None:
 
 
 def current_thread_name() -> str:
-    """Logical name of the running greenthread (``gt0`` is the run's body)."""
+    """Logical name of the running greenthread (``gt0`` is the run's body).
+
+    Outside a run it still tells greenthreads apart: the OS thread's name,
+    plus the greenlet for any greenlet but the thread's main one, so per-caller
+    state keyed by this name (the fake's declared intents) is never shared
+    between greenthreads on a stock hub.
+    """
     run = active_run()
-    if run is None:
-        return threading.current_thread().name
-    return run.thread_name()
+    if run is not None:
+        return run.thread_name()
+    name = threading.current_thread().name
+    current = greenlet.getcurrent()
+    if current.parent is None:
+        return name
+    return f"{name}:greenlet-{id(current):x}"
 
 
 def now() -> float:

@@ -124,3 +124,22 @@ def test_a_point_from_another_os_thread_does_not_reach_the_run() -> None:
     thread.join(10)
     assert from_other == [False, "bystander", True]
     assert result.trace.of_kind("stray") == []
+
+
+def test_thread_names_tell_greenthreads_apart_outside_a_run() -> None:
+    import eventlet
+
+    from harness.points import current_thread_name
+
+    main = current_thread_name()
+    names: list[str] = []
+
+    def record() -> None:
+        names.append(current_thread_name())
+        eventlet.sleep(0)  # both greenthreads alive at once: no address reuse
+
+    threads = [eventlet.spawn(record) for _ in range(2)]
+    for thread in threads:
+        thread.wait()
+    assert len(set(names)) == 2, names
+    assert all(name.startswith(main + ":greenlet-") for name in names)
