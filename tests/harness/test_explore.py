@@ -215,3 +215,29 @@ def test_no_stale_schedule_warning_for_the_same_code() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         harness.replay(LOST, failure.schedule)
+
+
+def test_determinism_check_ignores_object_addresses_in_messages() -> None:
+    import eventlet
+
+    import harness
+
+    class Box:
+        value = 0
+
+    def body() -> None:
+        box = Box()
+
+        def bump() -> None:
+            seen = box.value
+            eventlet.sleep(0)
+            box.value = seen + 1
+
+        threads = [eventlet.spawn(bump) for _ in range(2)]
+        for thread in threads:
+            thread.wait()
+        assert box.value == 2, f"{box!r} lost an update"
+
+    outcome = harness.explore(body, strategy="dfs", verify_determinism=True, database="off")
+    assert outcome.failure is not None
+    assert "object at 0x" in str(outcome.failure.error)
