@@ -5,6 +5,11 @@ Needs cinder 29.0.0 (``pip install -e '.[cinder]'``); skipped cleanly without it
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip(
@@ -146,3 +151,27 @@ def test_runs_leave_cinder_as_installed() -> None:
 def test_importing_cinder_does_not_monkey_patch_eventlet() -> None:
     for module in ("os", "select", "socket", "thread", "time"):
         assert not eventlet.patcher.is_monkey_patched(module), module
+
+
+@pytest.mark.slow
+def test_upstream_proof_bundle_regression_test_fails_on_upstream_and_passes_on_patched(
+    session_failure: harness.Failure, tmp_path: Path
+) -> None:
+    """The bug-report artifact for the real client: its regression test tells the
+    installed upstream code (race present) from the local-session fix (race gone)."""
+    from harness.report import make_report, write_bundle
+
+    out = tmp_path / "bundle"
+    report = make_report("cinder_session_overwrite:upstream", session_failure.schedule, shrink=False)
+    written = write_bundle(report, out, regression_targets=[
+        "cinder_session_overwrite:upstream", "cinder_session_overwrite:patched"])
+    assert "RestNaServer._session" in written["html"].read_text()
+    assert "netapp123" not in "".join(p.read_text() for p in out.iterdir() if p.is_file())
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", str(written["regression"])],
+        capture_output=True, text=True, cwd=out, timeout=600,
+        env={**os.environ, "RACE_DATABASE": "off"},
+    )
+    assert "1 failed, 1 passed" in result.stdout, result.stdout[-2000:]
+    assert "FAILED" in result.stdout and "cinder_session_overwrite:upstream" in result.stdout
+    assert "PASSED" in result.stdout and "cinder_session_overwrite:patched" in result.stdout
