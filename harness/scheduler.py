@@ -14,6 +14,7 @@ alive, so none outlives the run.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -26,12 +27,18 @@ from eventlet import hubs
 from eventlet.hubs import timer as eventlet_timer
 
 from harness import points
-from harness.errors import DeadlockError, HarnessError, ScheduleDivergence, StepLimitExceeded
+from harness.errors import (
+    DeadlockError,
+    HarnessError,
+    ScheduleDivergence,
+    StepLimitExceeded,
+    UncontrolledConcurrency,
+)
 from harness.footprint import FootprintBuilder, ResourceNames, StepObserver
 from harness.hub import DeterministicHub, Entry
 from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
 from harness.trace import Event, Trace
-from harness.where import caller_label, caller_place
+from harness.where import caller_label, caller_place, is_internal
 
 
 @dataclass
@@ -272,11 +279,38 @@ class Run:
         if self._footprint is not None and owner is not current and owner in self._threads:
             self._footprint.wake(self._threads[owner].ident)
         if owner not in self._threads and owner is not self.hub_greenlet:
+            if self._foreign(owner):
+                self._refuse_foreign(entry, owner, current)
+                return
             info = self._register(owner)
             parent = self._threads.get(current)
             info.spawned_by = parent.name if parent else ""
             what = self._body_name() if info.ident == 0 else _spawned_function(entry)
             self._add(parent.name if parent else "hub", "spawn", f"{info.name} {what}".rstrip())
+
+    def _foreign(self, thread: greenlet.greenlet) -> bool:
+        """True for a greenthread started outside this run (at import, in a fixture, on
+        another hub): its parents lead to neither this run's hub nor one of its threads."""
+        if not self._by_id:  # gt0, which execute() is spawning
+            return False
+        hub, threads = self.hub_greenlet, self._threads
+        link = thread.parent
+        while link is not None:
+            if link is hub or link in threads:
+                return False
+            link = link.parent
+        return True
+
+    def _refuse_foreign(self, entry: Entry, thread: greenlet.greenlet, current: greenlet.greenlet) -> None:
+        """Running it here would hand control to its own hub when it ends (a hang on real
+        time), so its wake-up is dropped and the run fails."""
+        entry.timer.called = True  # dead: the hub drops it
+        waker = self._threads.get(current)
+        self._record(UncontrolledConcurrency(
+            f"{_spawned_name(thread)} was started outside this harness run and woken inside it "
+            f"(by {waker.name if waker else 'the hub'}): it belongs to another hub, so the scheduler "
+            "cannot run it. Start every greenthread inside the run (in the target's body), not at "
+            "import time or in a fixture."), waker.name if waker else "hub")
 
     def on_switch_out(self, current: greenlet.greenlet) -> None:
         info = self._threads.get(current)
@@ -552,6 +586,17 @@ _GREENTHREAD_MAIN = eventlet.greenthread.GreenThread.main.__code__
 
 def _by_ident(pair: tuple[_Thread, Entry]) -> int:
     return pair[0].ident
+
+
+def _spawned_name(thread: greenlet.greenlet) -> str:
+    """``a greenthread blocked at worker.py:12 in wait_for_it``: its innermost user frame."""
+    frame, place = thread.gr_frame, ""
+    while frame is not None:
+        if not is_internal(frame.f_code.co_filename):
+            place = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
+            break
+        frame = frame.f_back
+    return f"a greenthread blocked at {place}" if place else "a greenthread"
 
 
 def _spawned_function(entry: Entry) -> str:

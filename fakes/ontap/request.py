@@ -74,7 +74,9 @@ def _basic_auth(value: str | None, expected: Credentials) -> tuple[str | None, b
     except (binascii.Error, UnicodeDecodeError):
         return None, False
     user, sep, password = decoded.partition(":")
-    ok = bool(sep) and hmac.compare_digest(
+    if not sep:  # no "user:" part: the whole token may be a password, never journal it as a user
+        return None, False
+    ok = hmac.compare_digest(
         f"{user}:{password}".encode(), f"{expected.username}:{expected.password}".encode()
     )
     return user, ok

@@ -15,6 +15,7 @@ closes the connection.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -26,12 +27,29 @@ if TYPE_CHECKING:
     from fakes.ontap.fake import FakeOntap
 
 LOOPBACK = "127.0.0.1"
+_DRAIN_LIMIT = 16 * MAX_BODY_BYTES
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 resets connections when tens of clients connect at once.
+    request_queue_size = 128
     fake: FakeOntap
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        """Close gently: when the answer came before the whole request was read (a body
+        over the limit, an over-long request line), read the rest away first.  Closing
+        with unread input sends a reset, which can destroy the answer in flight."""
+        try:
+            request.shutdown(socket.SHUT_WR)
+            request.settimeout(1.0)
+            drained = 0
+            while drained < _DRAIN_LIMIT and (chunk := request.recv(65536)):
+                drained += len(chunk)
+        except OSError:
+            pass
+        self.close_request(request)
 
 
 def _error_body(message: str) -> bytes:
@@ -89,14 +107,33 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the HTTP layer refuses (not HTTP, a request line too long, an unknown
+        method or version) is answered like the rest: an ONTAP error body, in HTTP/1.1."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # a garbage request line: still answer with a status line
+            self.request_version = "HTTP/1.1"
+        reason = self.responses.get(code, ("Error",))[0]
+        self._reply(code, {"Content-Type": "application/hal+json"}, _error_body(message or reason))
+
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the fake's journal is the log."""
 
 
 class LoopbackServer:
-    """Serve a :class:`FakeOntap` on ``http://127.0.0.1:<port>`` (port 0: ephemeral)."""
+    """Serve a :class:`FakeOntap` on ``http://127.0.0.1:<port>`` (port 0: ephemeral).
 
-    def __init__(self, fake: FakeOntap, port: int = 0):
+    Loopback only, by design: the fake's one account has a well-known
+    password and it answers anything, so ``host`` accepts nothing but
+    ``127.0.0.1`` (``localhost``); ``0.0.0.0`` or a real interface is refused.
+    """
+
+    def __init__(self, fake: FakeOntap, port: int = 0, host: str = LOOPBACK):
+        if host not in (LOOPBACK, "localhost"):
+            raise ValueError(
+                f"the fake ONTAP serves on {LOOPBACK} only, not {host!r}: it would expose a server "
+                "with a well-known password to the network"
+            )
         self.fake = fake
         self._requested_port = port
         self._server: _Server | None = None
