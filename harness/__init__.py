@@ -34,6 +34,7 @@ from harness.points import (
     now,
     record_failure,
     touch,
+    violation,
     yield_point,
 )
 from harness.schedule import Schedule
@@ -71,5 +72,6 @@ __all__ = [
     "record_failure",
     "replay",
     "touch",
+    "violation",
     "yield_point",
 ]

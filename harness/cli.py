@@ -333,13 +333,15 @@ def cmd_shrink(args: argparse.Namespace) -> int:
     except ScheduleDoesNotFail as exc:
         print(f"pass: {exc}")
         return EXIT_OK
-    proof = prove_minimal(target, schedule.model, result.preemptions_after) if args.prove else None
+    proof = prove_minimal(target, schedule.model, result.preemptions_after,
+                          same_as=result.signature) if args.prove else None
     if args.json:
         print(json.dumps({
             "target": target.name, "original": schedule.encode(), "shrunk": result.shrunk.encode(),
             "error": _error_text(result.failure.error), "preemptions": [result.preemptions_before,
             result.preemptions_after], "choices": [result.size_before, result.size_after],
             "runs": result.runs, "passes": result.passes,
+            "same_way": None if result.signature is None else result.signature.describe(),
             "minimal": None if proof is None else proof.proved,
         }, indent=2, sort_keys=True))
     else:

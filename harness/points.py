@@ -95,6 +95,17 @@ def note(kind: str, detail: str) -> None:
         run.note(kind, detail)
 
 
+def violation(category: str, detail: str) -> None:
+    """Note an oracle violation in the run's trace as ``"<category>: <detail>"``.
+
+    Reports highlight violations, and shrinking treats two failures as the
+    same only if they noted the same categories (``harness/signature.py``), so
+    keep the category short and fixed ("wrong SVM", "stale read") and put
+    what varies (ids, values) in ``detail``.
+    """
+    note("violation", f"{category}: {detail}")
+
+
 def touch(resource: object, write: bool = True) -> None:
     """Declare that the current step reads (``write=False``) or writes ``resource``.
 

@@ -245,7 +245,15 @@ class Run:
         self.choices.append(index)
         self.option_counts.append(len(options))
         self._decided_at = self.steps + 1
+        if index:
+            self._note_departure(first[0], ordered[index][0])
         return ordered[index][1]
+
+    def _note_departure(self, default: _Thread, chosen: _Thread) -> None:
+        """Say where the greenthread eventlet would have run next was left waiting: the
+        half of a preemption's story that the chosen greenthread's ``run`` event lacks."""
+        self.trace.events.append(Event(self.steps, self.now(), default.name, "preempted",
+                                       f"at {default.label}; {chosen.name} runs instead"))
 
     def _fire(self, hub: DeterministicHub, entry: Entry) -> None:
         hub.ready.remove(entry)  # hub.take, inlined: this runs at every step

@@ -3,9 +3,9 @@
 A schedule found by a random walk has dozens of needless preemptions; the
 story of a race is in the one or two that matter.  Shrinking replays
 candidate schedules and keeps a candidate only if it still fails *the same
-way* (same error type, same message once numbers and addresses are masked)
-and is strictly smaller: fewer preemptions, then fewer decisions, then
-lexicographically smaller (a switch moved later).  That order is well
+way* (same error type, raised in the same function, same oracle violation
+categories: ``harness/signature.py``) and is strictly smaller: fewer
+preemptions, then fewer decisions, then lexicographically smaller (a switch moved later).  That order is well
 founded, so shrinking always ends.
 
 Candidates come from named passes, as in Hypothesis's shrinker:
@@ -23,13 +23,13 @@ Candidates come from named passes, as in Hypothesis's shrinker:
 Candidates are replayed leniently (a choice the program no longer offers
 becomes 0), and the choices the run really made become the new schedule, so
 every accepted schedule replays exactly.  ``prove_minimal`` then shows that
-no schedule with fewer preemptions fails, by exhausting them with the bounded
-DFS (without reduction, which is only sound over the unbounded space).
+no schedule with fewer preemptions fails (the same way, when given the
+signature), by exhausting them with the bounded DFS (without reduction, which
+is only sound over the unbounded space).
 """
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,13 +39,12 @@ from harness.explore import Failure, _config, environment, failure_of, run_once
 from harness.schedule import Schedule
 from harness.scheduler import RunConfig, RunResult
 from harness.settings import Settings
+from harness.signature import FailureSignature, signature_of
 from harness.strategies.base import Decision, Strategy
 from harness.strategies.bounded import BoundedDfsStrategy
 from harness.strategies.replay import ReplayStrategy
 from harness.targets import Target, resolve_target
 
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
-_NUMBER = re.compile(r"\d+")
 Key = tuple[int, int, tuple[int, ...]]
 SEARCH_BUDGET = 200  # runs per search_fewer attempt
 
@@ -54,12 +53,10 @@ class ScheduleDoesNotFail(HarnessError):
     """The schedule given to shrink ran to the end without failing."""
 
 
-def failure_signature(error: BaseException) -> tuple[str, str]:
-    """What "fails the same way" compares: the error type and its message with
-    addresses and numbers masked (greenthread ids, counters and line numbers vary)."""
-    kind = f"{type(error).__module__}.{type(error).__qualname__}"
-    message = _NUMBER.sub("N", _ADDRESS.sub("0x?", str(error)))
-    return kind, message
+def run_signature(result: RunResult) -> FailureSignature | None:
+    """How ``result`` failed (None if it did not): what shrinking keeps constant."""
+    first = result.failure
+    return None if first is None else signature_of(first.error, result.trace)
 
 
 def trimmed(choices: Sequence[int]) -> tuple[int, ...]:
@@ -95,6 +92,7 @@ class ShrinkResult:
     failure: Failure
     runs: int
     passes: dict[str, int] = field(default_factory=dict)
+    signature: FailureSignature | None = None
 
     @property
     def preemptions_before(self) -> int:
@@ -116,6 +114,7 @@ class ShrinkResult:
         used = ", ".join(f"{name} x{count}" for name, count in self.passes.items() if count) or "none"
         return "\n".join([
             f"{type(self.failure.error).__name__} in {self.failure.thread}: {self.failure.error}",
+            *([f"kept:     {self.signature.describe()}"] if self.signature else []),
             f"shrunk:   {self.shrunk.encode()}",
             f"          {self.preemptions_before} -> {self.preemptions_after} preemptions, "
             f"{self.size_before} -> {self.size_after} choices, {self.runs} replays (passes: {used})",
@@ -142,7 +141,7 @@ class Shrinker:
             raise ScheduleDoesNotFail(
                 f"the schedule ran to the end without failing ({first.steps} steps): nothing to "
                 f"shrink. Replay it with: race-harness replay {target.name} {schedule.encode()}")
-        self.signature = failure_signature(first.failure.error)
+        self.signature = signature_of(first.failure.error, first.trace)
         self.best = trimmed(first.choices)
         self.best_result = first
 
@@ -160,8 +159,7 @@ class Shrinker:
 
     def consider(self, result: RunResult, pass_name: str) -> bool:
         """Keep ``result``'s choices if the run failed the same way and they are smaller."""
-        first = result.failure
-        if first is None or failure_signature(first.error) != self.signature:
+        if run_signature(result) != self.signature:
             return False
         actual = trimmed(result.choices)
         if size_key(actual) >= size_key(self.best):
@@ -279,7 +277,7 @@ def shrink(target: Target | str | Callable[[], object], schedule: str | Schedule
     shrunk = Schedule(resolved.name, parsed.model, resolved.fingerprint, sh.best)
     failure = failure_of(resolved, parsed.model, sh.best_result)
     assert failure is not None
-    return ShrinkResult(parsed, shrunk, failure, sh.runs, dict(sh.accepted))
+    return ShrinkResult(parsed, shrunk, failure, sh.runs, dict(sh.accepted), sh.signature)
 
 
 def shrink_installed(target: Target, schedule: Schedule, config: RunConfig,
@@ -323,6 +321,7 @@ class MinimalityProof:
     schedules_run: int
     exhausted: bool
     counterexample: Failure | None
+    same_as: FailureSignature | None = None
 
     @property
     def proved(self) -> bool:
@@ -332,19 +331,24 @@ class MinimalityProof:
         if self.counterexample is not None:
             return (f"not minimal: a schedule with {self.counterexample.preemptions} preemption(s) fails "
                     f"too: {self.counterexample.schedule}")
+        if self.preemptions == 0:
+            return ("minimal: 0 preemptions, eventlet's default order already fails, so a plain "
+                    "test run shows the bug")
+        outcome = "pass" if self.same_as is None else f"fail otherwise than {self.same_as.describe()}"
         if not self.exhausted:
             return (f"unproved: {self.schedules_run} schedules with fewer than {self.preemptions} "
-                    "preemptions passed, but the budget ran out before all were run")
+                    f"preemptions {outcome}, but the budget ran out before all were run")
         return (f"minimal: all {self.schedules_run} schedules with fewer than {self.preemptions} "
-                f"preemption(s) pass ({self.model}, exhaustive bounded DFS)")
+                f"preemption(s) {outcome} ({self.model}, exhaustive bounded DFS)")
 
 
 def prove_minimal(target: Target | str | Callable[[], object], model: str, k: int, *,
-                  max_schedules: int = 100_000, max_steps: int | None = None,
-                  until: float | None = None) -> MinimalityProof:
-    """Run every schedule with fewer than ``k`` preemptions; proved when none fails."""
+                  same_as: FailureSignature | None = None, max_schedules: int = 100_000,
+                  max_steps: int | None = None, until: float | None = None) -> MinimalityProof:
+    """Run every schedule with fewer than ``k`` preemptions; proved when none fails
+    (none fails ``same_as``, when given: another failure is not a counterexample)."""
     resolved = resolve_target(target)
-    proof = MinimalityProof(resolved.name, model, k, 0, k == 0, None)
+    proof = MinimalityProof(resolved.name, model, k, 0, k == 0, None, same_as)
     if k == 0:
         return proof
     strategy = BoundedDfsStrategy(bound=k - 1, reduction=False)
@@ -353,6 +357,8 @@ def prove_minimal(target: Target | str | Callable[[], object], model: str, k: in
         while proof.schedules_run < max_schedules and strategy.new_execution():
             result = run_once(resolved, strategy, config)
             proof.schedules_run += 1
+            if same_as is not None and run_signature(result) != same_as:
+                continue
             proof.counterexample = failure_of(resolved, model, result)
             if proof.counterexample is not None:
                 break

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fakes.ontap.journal import JournalEntry
-from harness import note, record_failure
+from harness import record_failure, violation
 
 OracleMode = Literal["raise", "collect"]
 MODES: tuple[OracleMode, ...] = ("raise", "collect")
@@ -34,10 +34,17 @@ def _scope(svm: str | None) -> str:
     return "cluster scope (no X-Dot-SVM-Name header)" if svm is None else f"SVM {svm!r}"
 
 
+CATEGORY = "wrong SVM"
+
+
 def _message(entry: JournalEntry) -> str:
+    return f"{CATEGORY}: {_details(entry)}"
+
+
+def _details(entry: JournalEntry) -> str:
     sent = "no X-Dot-SVM-Name header" if entry.svm_header is None else f"X-Dot-SVM-Name: {entry.svm_header}"
     return (
-        f"wrong SVM: greenthread {entry.thread} sent {entry.method} {entry.path} with {sent}, "
+        f"greenthread {entry.thread} sent {entry.method} {entry.path} with {sent}, "
         f"but its caller meant {_scope(entry.intent)} "
         f"(request #{entry.seq} at t={entry.time:.6f}). "
         "Inspect fake.journal.violations() and replay the run's schedule to see the "
@@ -57,7 +64,7 @@ class Oracle:
         """Note every wrong request in the run's trace (both modes, so reports can
         highlight it); fail the run and raise in the sender in ``raise`` mode."""
         if entry.wrong_svm:
-            note("violation", _message(entry))
+            violation(CATEGORY, _details(entry))
         if self.mode == "raise" and entry.wrong_svm:
             error = WrongSvmRequest(entry)
             record_failure(error)
