@@ -237,7 +237,7 @@ def environment(target: Target, model: str, uncontrolled: str = "error", *,
         stack.enter_context(deterministic_eventlet())
         stack.enter_context(controlled(tpool))
         stack.enter_context(guarded(strict=uncontrolled == "error"))
-        if model == "preemptive" and target.instrument is not None:
+        if target.instrument is not None and (model == "preemptive" or target.complete_footprints):
             stack.enter_context(target.instrument())
         yield
 
@@ -260,7 +260,7 @@ def _config(target: Target, model: str, max_steps: int, until: float | None,
     if unobserved is None:
         unobserved = Settings.from_env().unobserved_exceptions
     return RunConfig(preemptive=(model == "preemptive"), max_steps=max_steps, until=horizon,
-                     unobserved_exceptions=unobserved)
+                     unobserved_exceptions=unobserved, complete_footprints=target.complete_footprints)
 
 
 def _explore(target: Target, strategy: Strategy | None, settings: Settings, config: RunConfig,

@@ -9,19 +9,28 @@ with sleep sets.
 The harness cannot see arbitrary Python mutation, so a footprint is built from
 what is declared or observed, and anything unknown counts as dependent:
 
-* ``harness.touch(resource, write=True)`` declares an access;
-* an instrumented shared attribute (``instrument.shared_attributes``) declares
-  an access to ``Class.attribute`` (class-wide, so coarse but sound);
+* ``harness.touch(resource, write=True)`` declares an access, and vouches
+  that the step's other shared accesses are declared too;
+* ``harness.touch(resource, append=True)`` declares an append to a log:
+  appends commute with each other (their order is not part of any verdict)
+  but not with a read or a write of the log;
+* partial declarations add what a library knows of its own part of the step
+  without vouching for the rest: an instrumented shared attribute
+  (``instrument.shared_attributes``: ``attr:Class.attribute``, class-wide, so
+  coarse but sound), a fake's ``io_point(..., footprint=...)`` (the server
+  state behind the wire), ``touch(..., partial=True)``;
 * the harness adds ``thread:<id>``: each step reads its own thread, and a step
   that spawns or wakes another greenthread writes that thread;
-* a step that declares no access at all, passes a green I/O point (the fakes'
-  shared state is behind it) or a wrapped call (``preempt_calls``) is
-  *opaque*: dependent on every step.
+* a step nobody vouched for, a green I/O point without a footprint, a wrapped
+  call (``preempt_calls``) or a wake-up choice among waiters is *opaque*:
+  dependent on every step.
 
-The contract for code that declares footprints: declare every shared access of
-a step, or none.  Eventlet primitives that do not switch (an uncontended lock
-acquire) are invisible: touch the lock if two steps that touch disjoint data
-also contend for it.
+A target whose code declares every shared access (``Target(complete_footprints=True)``)
+vouches for all its steps: there, a step that declares nothing touched
+nothing shared.  Otherwise the contract for code that declares footprints is:
+declare every shared access of a step, or none.  Eventlet primitives that do
+not switch (an uncontended lock acquire) are invisible: touch the lock if two
+steps that touch disjoint data also contend for it.
 """
 
 from __future__ import annotations
@@ -34,16 +43,20 @@ _ATTRIBUTE_SUFFIXES = (" get", " set")
 
 @dataclass(frozen=True)
 class Footprint:
-    """The resources one step read and wrote; ``opaque`` means unknown (dependent on all)."""
+    """The resources one step read, wrote and appended to; ``opaque`` means unknown
+    (dependent on all)."""
 
     reads: frozenset[str] = frozenset()
     writes: frozenset[str] = frozenset()
+    appends: frozenset[str] = frozenset()
     opaque: bool = False
 
     def describe(self) -> str:
         if self.opaque:
             return "opaque"
-        parts = [f"r:{r}" for r in sorted(self.reads - self.writes)] + [f"w:{w}" for w in sorted(self.writes)]
+        parts = [f"r:{r}" for r in sorted(self.reads - self.writes)]
+        parts += [f"w:{w}" for w in sorted(self.writes)]
+        parts += [f"a:{a}" for a in sorted(self.appends - self.writes)]
         return " ".join(parts) or "nothing"
 
 
@@ -51,42 +64,62 @@ OPAQUE = Footprint(opaque=True)
 
 
 def dependent(a: Footprint, b: Footprint) -> bool:
-    """True unless the two steps provably commute (no write meets an access of the other)."""
+    """True unless the two steps provably commute: no write meets an access of the
+    other, no append meets a read (two appends to one log commute)."""
     if a.opaque or b.opaque:
         return True
-    return bool(a.writes & (b.reads | b.writes) or b.writes & a.reads)
+    return bool(a.writes & (b.reads | b.writes | b.appends) or b.writes & (a.reads | a.appends)
+                or a.appends & b.reads or b.appends & a.reads)
 
 
 @dataclass
 class FootprintBuilder:
-    """Accumulates the accesses of the step being run (owned by the scheduler)."""
+    """Accumulates the accesses of the step being run (owned by the scheduler).
+
+    ``vouched`` starts True for a target with complete footprints; otherwise a
+    non-partial ``touch`` in the step sets it.  An unvouched step is opaque."""
 
     thread: int
+    vouched: bool = False
     reads: set[str] = field(default_factory=set)
     writes: set[str] = field(default_factory=set)
-    declared: bool = False
+    appends: set[str] = field(default_factory=set)
     opaque: bool = False
 
-    def touch(self, resource: str, write: bool) -> None:
-        self.declared = True
-        (self.writes if write else self.reads).add(resource)
+    def touch(self, resource: str, write: bool, append: bool = False, partial: bool = False) -> None:
+        if not partial:
+            self.vouched = True
+        if append:
+            self.appends.add(resource)
+        else:
+            (self.writes if write else self.reads).add(resource)
+
+    def add(self, footprint: Footprint) -> None:
+        """A partial declaration (a fake's I/O): its accesses, without vouching for the step."""
+        if footprint.opaque:
+            self.opaque = True
+            return
+        self.reads |= footprint.reads
+        self.writes |= footprint.writes
+        self.appends |= footprint.appends
 
     def wake(self, thread: int) -> None:
         """The step spawned or woke ``thread``: it writes that thread's state."""
         self.writes.add(f"thread:{thread}")
 
     def label(self, label: str) -> None:
-        """Interpret a preemption point's label: attribute accesses are declared,
-        wrapped calls make the step opaque, other labels say nothing."""
+        """Interpret a preemption point's label: attribute accesses are partial
+        declarations, wrapped calls make the step opaque, other labels say nothing."""
         if label.endswith(_ATTRIBUTE_SUFFIXES):
-            self.touch("attr:" + label[:-4], write=label.endswith(" set"))
+            self.touch("attr:" + label[:-4], write=label.endswith(" set"), partial=True)
         elif label.startswith("call "):
             self.opaque = True
 
     def freeze(self) -> Footprint:
-        if self.opaque or not self.declared:
+        if self.opaque or not self.vouched:
             return OPAQUE
-        return Footprint(frozenset(self.reads | {f"thread:{self.thread}"}), frozenset(self.writes))
+        return Footprint(frozenset(self.reads | {f"thread:{self.thread}"}), frozenset(self.writes),
+                         frozenset(self.appends))
 
 
 class ResourceNames:

@@ -10,7 +10,7 @@ fakes work unchanged in production-like settings.
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import greenlet
 from eventlet import patcher
@@ -21,6 +21,9 @@ from eventlet import patcher
 # unpatched module whichever way round harness and monkey-patching were imported.
 os_thread_ident = patcher.original("_thread").get_ident
 
+if TYPE_CHECKING:
+    from harness.footprint import Footprint
+
 
 class _Run(Protocol):
     """What the active run offers to the points (implemented by the scheduler)."""
@@ -29,11 +32,11 @@ class _Run(Protocol):
 
     def preempt(self, label: str) -> None: ...
 
-    def io(self, label: str, delay: float) -> None: ...
+    def io(self, label: str, delay: float, footprint: Footprint | None) -> None: ...
 
     def note(self, kind: str, detail: str) -> None: ...
 
-    def touch(self, resource: object, write: bool) -> None: ...
+    def touch(self, resource: object, write: bool, append: bool, partial: bool) -> None: ...
 
     def fail(self, error: BaseException) -> None: ...
 
@@ -76,16 +79,21 @@ def yield_point(label: str) -> None:
         run.preempt(label)
 
 
-def io_point(label: str, delay: float = 0.0) -> None:
+def io_point(label: str, delay: float = 0.0, *, footprint: Footprint | None = None) -> None:
     """A cooperative switch standing for green I/O: send, receive, wait.
 
     Behaves like ``eventlet.sleep(delay)`` inside a run (other ready
     greenthreads run first, as on a real socket wait) and records ``label`` in
     the trace.  A no-op outside a run.
+
+    ``footprint`` is what the step ending here touched behind the wire (a
+    fake's server state), a partial declaration for partial-order reduction;
+    without it the I/O is opaque: the steps on both sides of it count as
+    dependent on every other step.
     """
     run = active_run()
     if run is not None:
-        run.io(label, delay)
+        run.io(label, delay, footprint)
 
 
 def note(kind: str, detail: str) -> None:
@@ -106,18 +114,21 @@ def violation(category: str, detail: str) -> None:
     note("violation", f"{category}: {detail}")
 
 
-def touch(resource: object, write: bool = True) -> None:
+def touch(resource: object, write: bool = True, *, append: bool = False, partial: bool = False) -> None:
     """Declare that the current step reads (``write=False``) or writes ``resource``.
 
     ``resource`` is a string (``"svm:vs0"``) or any object (named by first-touch
-    order within the run).  Declared footprints let the bounded DFS skip orders
-    that only swap independent steps; see ``harness/footprint.py`` for the
-    contract (declare every shared access of a step, or none).  A no-op outside
-    a run and when no strategy asks for footprints.
+    order within the run).  ``append=True``: an append to a log, which commutes
+    with other appends but not with reads.  Declared footprints let the bounded
+    DFS skip orders that only swap independent steps; see
+    ``harness/footprint.py`` for the contract (declare every shared access of a
+    step, or none).  ``partial=True`` is for a library declaring its own part
+    of a step (a fake's journal) without vouching for the caller's part.  A
+    no-op outside a run and when no strategy asks for footprints.
     """
     run = active_run()
     if run is not None:
-        run.touch(resource, write)
+        run.touch(resource, write, append, partial)
 
 
 def record_failure(error: BaseException) -> None:

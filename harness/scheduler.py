@@ -34,7 +34,7 @@ from harness.errors import (
     StepLimitExceeded,
     UncontrolledConcurrency,
 )
-from harness.footprint import FootprintBuilder, ResourceNames, StepObserver
+from harness.footprint import OPAQUE, Footprint, FootprintBuilder, ResourceNames, StepObserver
 from harness.hub import DeterministicHub, Entry
 from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
 from harness.trace import Event, Trace
@@ -90,6 +90,9 @@ class RunConfig:
     # "fail": an exception nobody observes (a spawn_n greenlet dying, a GreenThread
     # nobody waits for) fails the run; "ignore": it is only noted in the trace.
     unobserved_exceptions: str = "fail"
+    # The target declares every shared access (Target.complete_footprints): a step
+    # that declares nothing touched nothing shared.
+    complete_footprints: bool = False
 
 
 @dataclass
@@ -204,7 +207,7 @@ class Run:
             self.stop_reason = "pruned"
             self._add("hub", "stop", f"pruned: running gt{ident} here only repeats an explored order")
             return False
-        self._footprint = FootprintBuilder(ident)
+        self._footprint = FootprintBuilder(ident, vouched=self.config.complete_footprints)
         try:
             self._fire(hub, entry)
         finally:
@@ -383,29 +386,31 @@ class Run:
         hub.add_front(eventlet_timer.Timer(0, current.switch))
         hub.switch()
 
-    def io(self, label: str, delay: float) -> None:
+    def io(self, label: str, delay: float, footprint: Footprint | None = None) -> None:
         hub = self.hub
         if hub is None:
             return
         current = greenlet.getcurrent()
         if current is hub.greenlet or current not in self._threads:
             return
-        self._io_is_opaque()
+        self._io_touched(footprint)
         if delay <= 0 and not hub.has_other_ready(current):
             self._add(self._threads[current].name, "io", label)
             return
         self._next_label = label
         eventlet.sleep(delay)
-        self._io_is_opaque()
+        if footprint is None:
+            self._io_touched(None)
 
-    def _io_is_opaque(self) -> None:
-        """Green I/O reaches shared state behind a fake: both steps around it are opaque."""
+    def _io_touched(self, footprint: Footprint | None) -> None:
+        """Green I/O reaches shared state behind the wire: what the fake declares it
+        touched, or (undeclared) both steps around it are opaque."""
         if self._footprint is not None:
-            self._footprint.opaque = True
+            self._footprint.add(OPAQUE if footprint is None else footprint)
 
-    def touch(self, resource: object, write: bool) -> None:
+    def touch(self, resource: object, write: bool, append: bool = False, partial: bool = False) -> None:
         if self._footprint is not None:
-            self._footprint.touch(self._resources.name(resource), write)
+            self._footprint.touch(self._resources.name(resource), write, append, partial)
 
     def note(self, kind: str, detail: str) -> None:
         self._add(self.thread_name(), kind, detail)

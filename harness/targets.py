@@ -57,6 +57,12 @@ class Target:
     instrument: Instrumenter | None = None
     description: str = ""
     expectations: tuple[Expectation, ...] = field(default=())
+    # True when every access to state shared between the target's greenthreads is
+    # declared (``instrument``'s attributes, ``harness.touch``, the fakes' I/O
+    # footprints): partial-order reduction may then treat a step that declares
+    # nothing as touching nothing shared.  ``instrument`` is then entered under
+    # the cooperative model too, where its points never switch but record accesses.
+    complete_footprints: bool = False
 
     def expectation(self, model: Model) -> Expectation | None:
         """The expectation for ``model``, or None when the target declares none."""

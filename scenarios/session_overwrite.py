@@ -111,6 +111,7 @@ def targets() -> list[Target]:
             fingerprint=FINGERPRINT,
             until=60.0,
             instrument=preemptive_instrumentation,
+            complete_footprints=True,
             description=f"race 1, shared RestNaServer session; client {name}: {VARIANTS[name].summary}",
             expectations=expectations,
         )

@@ -13,6 +13,10 @@ Every request, whichever transport brought it, goes through
 5. answer it from the state (:mod:`fakes.ontap.routes`);
 6. ``io_point("ontap recv ...", latency)``: the answer travels back.
 
+Both points carry footprints (the journal's append, the route's tables) so
+the harness's partial-order reduction knows which requests commute; they do
+not vouch for the client's own steps (see ``harness/footprint.py``).
+
 Outside a harness run the points are no-ops and the clock is real, so the
 same fake serves plain tests and the loopback server.
 """
@@ -32,9 +36,12 @@ from fakes.ontap.journal import Journal
 from fakes.ontap.oracle import Oracle, OracleMode
 from fakes.ontap.records import Record
 from fakes.ontap.request import Credentials, Request, parse_request
-from fakes.ontap.routes import RouteTable, answer
+from fakes.ontap.routes import RouteTable, answer, route_footprint
 from fakes.ontap.state import DEFAULT_ADMIN_SVM, DEFAULT_VERSION, ClusterState
 from harness import current_thread_name, in_run, io_point, note, now
+from harness.footprint import Footprint
+
+NOTHING = Footprint()  # the send touches no server state; the journal declares its own append
 
 DEFAULT_HOST = "ontap.fake.test"
 DEFAULT_SVMS: Mapping[str, list[str]] = {"svm_data_001": ["nfs_volume_ds01", "nfs_volume_ds02"]}
@@ -166,10 +173,11 @@ class FakeOntap:
         if in_run():  # describe() costs more than the no-op note outside a run
             note("request", entry.describe())
         self.oracle.check(entry)
-        io_point(f"ontap send {request.method} {request.path}")
+        io_point(f"ontap send {request.method} {request.path}", footprint=NOTHING)
         route, status, payload = self._answer(request)
         self.journal.answered(entry, status)
-        io_point(f"ontap recv {request.method} {request.path}", self.latency(route))
+        io_point(f"ontap recv {request.method} {request.path}", self.latency(route),
+                 footprint=route_footprint(route))
         return status, self._headers(status, payload), _encode(payload)
 
     def _answer(self, request: Request) -> tuple[str | None, int, Record | None]:

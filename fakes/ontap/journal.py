@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fakes.ontap.query import parse_query
-from harness import current_thread_name
+from harness import current_thread_name, touch
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,7 @@ class Journal:
             )
             self._next_seq += 1
             self.entries.append(entry)
+        self._appended()
         return entry
 
     def answered(self, entry: JournalEntry, status: int) -> JournalEntry:
@@ -151,24 +152,40 @@ class Journal:
             index = entry.seq - self._cleared
             if 0 <= index < len(self.entries) and self.entries[index].seq == entry.seq:
                 self.entries[index] = done
+        self._appended()
         return done
 
     def violations(self) -> list[JournalEntry]:
         """Requests whose SVM header differs from their caller's declared intent."""
+        self._read()
         return [e for e in self.entries if e.wrong_svm]
 
     def undeclared(self) -> list[JournalEntry]:
+        self._read()
         return [e for e in self.entries if not e.intent_declared]
+
+    # Footprints for the harness's partial-order reduction: entries are appended
+    # (an answer completes the sender's own entry), and no verdict depends on the
+    # order of two appends, only on what a reader sees.  Sequence numbers do
+    # follow the order, so two runs that differ only there count as one.
+    def _appended(self) -> None:
+        touch(self, append=True, partial=True)
+
+    def _read(self) -> None:
+        touch(self, write=False, partial=True)
 
     def clear(self) -> None:
         """Forget the entries (intents in force stay declared)."""
+        touch(self, partial=True)
         with self._lock:
             self._cleared += len(self.entries)
             self.entries.clear()
 
     def format(self) -> str:
         """The journal as readable lines, for failure messages and reports."""
+        self._read()
         return "\n".join(e.describe() for e in self.entries)
 
     def __len__(self) -> int:
+        self._read()
         return len(self.entries)

@@ -25,6 +25,7 @@ from fakes.ontap.records import KINDS, Record, file_entries
 from fakes.ontap.request import Request
 from fakes.ontap.state import ClusterState, Svm
 from fakes.ontap.writes import create_ems_log, create_volume
+from harness.footprint import Footprint
 
 MAX_BODY_BYTES = 1024 * 1024
 Answer = tuple[int, Record | None]
@@ -212,6 +213,43 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/api/storage/volumes/{uuid}/files/{path}", get_files),
     ("POST", "/api/support/ems/application-logs", post_ems_log),
 )
+
+
+def _state(reads: tuple[str, ...] = (), writes: tuple[str, ...] = ()) -> Footprint:
+    """A route's footprint on the cluster state; every route reads the SVMs (scoping)."""
+    read = frozenset(f"ontap:{table}" for table in ("svms", *reads))
+    return Footprint(read, frozenset(f"ontap:{table}" for table in writes))
+
+
+# What each route reads and writes of the cluster state, by table, for the
+# harness's partial-order reduction (two requests commute unless one writes a
+# table the other touches).  Reads that mutate (a job poll counts down) write.
+ROUTE_FOOTPRINTS: dict[str, Footprint] = {
+    "GET /api/cluster": _state(("cluster",)),
+    "GET /api/cluster/nodes": _state(("nodes",)),
+    "GET /api/cluster/nodes/{uuid}": _state(("nodes",)),
+    "GET /api/cluster/jobs": _state(("jobs",)),
+    "GET /api/cluster/jobs/{uuid}": _state(writes=("jobs",)),
+    "GET /api/svm/svms": _state(),
+    "GET /api/svm/svms/{uuid}": _state(),
+    "GET /api/storage/aggregates": _state(("aggregates",)),
+    "GET /api/storage/aggregates/{uuid}": _state(("aggregates",)),
+    "GET /api/storage/volumes": _state(("volumes",)),
+    "POST /api/storage/volumes": _state(writes=("volumes", "aggregates", "jobs")),
+    "GET /api/storage/volumes/{uuid}": _state(("volumes",)),
+    "GET /api/storage/volumes/{uuid}/files": _state(("volumes",)),
+    "GET /api/storage/volumes/{uuid}/files/{path}": _state(("volumes",)),
+    "POST /api/support/ems/application-logs": _state(writes=("ems",)),
+}
+# A request refused before any route ran (bad credentials, unknown path or SVM).
+NO_ROUTE = _state()
+
+
+def route_footprint(route_key: str | None) -> Footprint:
+    """The footprint of answering on ``route_key`` (unknown routes touch everything)."""
+    if route_key is None:
+        return NO_ROUTE
+    return ROUTE_FOOTPRINTS.get(route_key, Footprint(opaque=True))
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
