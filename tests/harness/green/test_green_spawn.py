@@ -42,14 +42,16 @@ def test_spawn_n_greenlets_and_the_yielding_caller_interleave_freely() -> None:
 
 
 def spawn_after_program() -> tuple[str, ...]:
+    # Delays far above a loaded machine's scheduling stalls: stock() runs this on
+    # eventlet's own hub in real time, where a 10 ms stall once let "x" beat "now".
     log: list[str] = []
-    eventlet.spawn_after(0.02, log.append, "late")
-    eventlet.spawn_after(0.01, log.append, "x")
-    eventlet.spawn_after(0.01, log.append, "y")  # due at the same instant as "x": a tie
-    cancelled = eventlet.spawn_after(0.01, log.append, "cancelled")
+    eventlet.spawn_after(0.4, log.append, "late")
+    eventlet.spawn_after(0.2, log.append, "x")
+    eventlet.spawn_after(0.2, log.append, "y")  # due at the same instant as "x": a tie
+    cancelled = eventlet.spawn_after(0.2, log.append, "cancelled")
     cancelled.cancel()
     eventlet.spawn(log.append, "now")
-    eventlet.sleep(0.03)
+    eventlet.sleep(0.5)
     return tuple(log)
 
 
