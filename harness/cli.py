@@ -12,6 +12,11 @@ Exit codes are made for CI and ``git bisect run``:
 * shrink: 1 the schedule fails (the shrunk schedule is printed), 0 it does not
   fail, 125 it cannot replay on this code;
 * matrix: 0 every cell matches its expectation, 1 otherwise;
+* 125 also for a run the harness refused (explore, replay, shrink, a matrix
+  cell): the code under test escaped the scheduler (a native thread, a real
+  socket or fd wait, a subprocess, a second hub, a tpool call), which says
+  nothing about the race, so bisect skips the commit; one line on stderr says
+  what escaped and what to do;
 * 2: usage errors, malformed schedules and bad settings, one line, no traceback;
   also a crash of the harness itself (traceback, then one line saying so),
   never 1, which would read as a race found.
@@ -32,16 +37,18 @@ from harness.errors import (
     HarnessError,
     InvalidSchedule,
     InvalidSetting,
+    RunRefused,
     ScheduleDivergence,
     StaleSchedule,
     UnknownTarget,
 )
-from harness.explore import Exploration, explore
+from harness.explore import Exploration, Failure, explore, refusal_advice
 from harness.recheck import (
     DEFAULT_BUDGET,
     FOUND,
     INCONCLUSIVE,
     PROVED,
+    REFUSED,
     REPRODUCED,
     Recheck,
     recheck,
@@ -213,7 +220,17 @@ def cmd_explore(args: argparse.Namespace) -> int:
         print(json.dumps(_exploration_json(outcome), indent=2))
     else:
         _print_exploration(outcome)
+    if outcome.refused and outcome.failure is not None:
+        return _refused(outcome.failure, "--uncontrolled warn")
     return EXIT_FAILURE if outcome.failure is not None else EXIT_OK
+
+
+def _refused(refused: Failure, warn_option: str | None) -> int:
+    """A refused run is no verdict: say what escaped and what to do; bisect skips (125)."""
+    print(f"race-harness: refused ({type(refused.error).__name__} in {refused.thread}): the code under "
+          "test escaped the scheduler, so this run says nothing about the race; exit 125 (git bisect "
+          f"skips this commit). To explore it: {refusal_advice(refused.error, warn_option)}", file=sys.stderr)
+    return EXIT_SKIP
 
 
 def _check_explore_options(args: argparse.Namespace, strategy: str) -> None:
@@ -250,6 +267,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(json.dumps(_recheck_json(checked), indent=2))
     else:
         _print_recheck(checked, args.trace)
+    if checked.verdict == REFUSED and checked.failure is not None:
+        return _refused(checked.failure, None)
     if checked.verdict == INCONCLUSIVE:
         return EXIT_SKIP
     return EXIT_FAILURE if checked.failed else EXIT_OK
@@ -259,7 +278,10 @@ def _print_recheck(checked: Recheck, whole_trace: bool) -> None:
     limit = None if whole_trace else 60
     if checked.divergence:
         print(f"race-harness: the replay diverged: {checked.divergence}", file=sys.stderr)
-    if checked.verdict == REPRODUCED and checked.failure is not None:
+    if checked.verdict == REFUSED and checked.failure is not None:
+        print(f"skip: refused, no verdict: {_refusal_text(checked.failure)}")
+        print(checked.failure.trace.text(limit))
+    elif checked.verdict == REPRODUCED and checked.failure is not None:
         print(f"FAIL: reproduced {_error_text(checked.failure.error)} in {checked.failure.thread}")
         print(checked.failure.trace.text(limit))
     elif checked.verdict == FOUND and checked.failure is not None:
@@ -285,9 +307,9 @@ def _recheck_json(checked: Recheck) -> dict[str, object]:
     failure = checked.failure
     trace = failure.trace if failure is not None else (checked.result.trace if checked.result else None)
     return {"target": checked.target, "schedule": checked.schedule, "verdict": checked.verdict,
-            "failed": checked.failed, "stale": checked.stale, "divergence": checked.divergence,
-            "explored": checked.explored, "exhausted": checked.exhausted,
-            "failing_schedule": failure.schedule if failure else None,
+            "failed": checked.failed, "refused": checked.verdict == REFUSED, "stale": checked.stale,
+            "divergence": checked.divergence, "explored": checked.explored, "exhausted": checked.exhausted,
+            "failing_schedule": failure.schedule if failure and checked.failed else None,
             "error": _error_text(failure.error) if failure else None,
             "trace": trace.lines() if trace is not None else []}
 
@@ -327,6 +349,11 @@ def cmd_shrink(args: argparse.Namespace) -> int:
             result = shrink(target, schedule, max_runs=args.max_runs)
         for warning in caught:
             print(f"race-harness: warning: {warning.message}", file=sys.stderr)
+        if isinstance(result.failure.error, RunRefused):
+            print(json.dumps({"target": target.name, "original": schedule.encode(), "refused": True,
+                              "error": _error_text(result.failure.error)}, indent=2, sort_keys=True)
+                  if args.json else f"skip: refused, no verdict: {_refusal_text(result.failure)}")
+            return _refused(result.failure, None)
     except (UnknownTarget, ScheduleDivergence) as exc:
         print(f"race-harness: cannot replay: {exc}", file=sys.stderr)
         return EXIT_SKIP
@@ -363,7 +390,16 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     models = (args.model,) if args.model else MODELS
     cells = run_matrix(targets, models)
     print(render_json(cells) if args.json else render_table(cells))
-    return EXIT_OK if all(c.matches for c in cells) else EXIT_FAILURE
+    refused = [c for c in cells if c.refused]
+    if any(not c.matches for c in cells if not c.refused):
+        return EXIT_FAILURE  # a judged cell differs: a finding, whatever else was refused
+    for cell in refused:
+        print(f"race-harness: {cell.target} [{cell.model}]: refused: {cell.error}", file=sys.stderr)
+    if refused:
+        print(f"race-harness: {len(refused)} cell(s) refused: the code escaped the scheduler, so those "
+              "cells have no verdict (exit 125: git bisect skips this commit)", file=sys.stderr)
+        return EXIT_SKIP
+    return EXIT_OK
 
 
 def _print_exploration(outcome: Exploration) -> None:
@@ -380,16 +416,20 @@ def _print_exploration(outcome: Exploration) -> None:
         print(f"race-harness: warning: uncontrolled concurrency: {warning}", file=sys.stderr)
     if outcome.stats.database.get("reproduced"):
         print(f"  failure database: a stored failing schedule reproduced ({outcome.stats.database['path']})")
-    if outcome.failure is not None:
+    if outcome.failure is not None and outcome.refused:
+        print(outcome.failure.trace.text(40))  # the verdict named the escape; not a race: no replay line
+    elif outcome.failure is not None:
         print(outcome.failure.describe())
         print(outcome.failure.trace.text(40))
 
 
 def _exploration_json(outcome: Exploration) -> dict[str, object]:
-    failure = outcome.failure
+    refusal = outcome.failure if outcome.refused else None
+    failure = None if refusal is not None else outcome.failure
     return {
         "target": outcome.target, "model": outcome.model, "strategy": outcome.strategy,
-        "verdict": outcome.verdict(), "failed": failure is not None,
+        "verdict": outcome.verdict(), "failed": failure is not None, "refused": refusal is not None,
+        "refusal": _error_text(refusal.error) if refusal else None,
         "schedules_run": outcome.schedules_run, "exhausted": outcome.exhausted,
         "elapsed": outcome.elapsed, "decisions": outcome.decisions,
         "schedule": failure.schedule if failure else None,
@@ -397,6 +437,10 @@ def _exploration_json(outcome: Exploration) -> dict[str, object]:
         "replay": f"race-harness replay {outcome.target} {failure.schedule}" if failure else None,
         "stats": outcome.stats.as_dict(), "warnings": list(outcome.warnings),
     }
+
+
+def _refusal_text(refused: Failure) -> str:
+    return f"{type(refused.error).__name__} in {refused.thread}: {refused.error}"
 
 
 def _error_text(error: BaseException) -> str:

@@ -28,7 +28,16 @@ class StepLimitExceeded(HarnessError):
     """A run took more scheduling steps than allowed: a livelock or a runaway loop."""
 
 
-class HubBypassError(HarnessError):
+class RunRefused(HarnessError):
+    """Base of the refusals: the code under test escaped the scheduler, so the run was stopped.
+
+    A refused run is no verdict on the race (neither a failure nor a pass): the
+    CLI exits 125 (``git bisect run`` skips the commit) and
+    ``Exploration.refused`` is true.
+    """
+
+
+class HubBypassError(RunRefused):
     """Code under the harness waited on a real file descriptor or socket.
 
     A real wait would make the run depend on the outside world, so the harness
@@ -44,7 +53,7 @@ class InvalidSetting(HarnessError):
     """A setting (argument or RACE_* environment variable) has an invalid value."""
 
 
-class UncontrolledConcurrency(HarnessError):
+class UncontrolledConcurrency(RunRefused):
     """Code under the harness started concurrency the scheduler cannot control."""
 
 

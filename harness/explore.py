@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 
 from harness.clock import audited, virtual_clocks
 from harness.database import FailureDatabase
-from harness.errors import HarnessError, InvalidSetting, ScheduleDivergence, StaleSchedule
+from harness.errors import (
+    HubBypassError,
+    InvalidSetting,
+    RunRefused,
+    ScheduleDivergence,
+    StaleSchedule,
+    TpoolRefused,
+)
 from harness.green import deterministic_eventlet
 from harness.guards import guarded
 from harness.monkey import controlled
@@ -85,11 +92,25 @@ class Exploration:
     def passed(self) -> bool:
         return self.failure is None
 
+    @property
+    def refused(self) -> bool:
+        """The run was refused: the code escaped the scheduler before any failure.
+
+        ``failure.error`` is then the ``RunRefused`` (a native thread, real
+        socket, subprocess, second hub, fd wait or tpool call).  It is no
+        verdict on the race, neither FAIL nor pass: the CLI exits 125."""
+        return self.failure is not None and isinstance(self.failure.error, RunRefused)
+
     def verdict(self) -> str:
-        """``FAIL`` or ``pass`` with how it was decided; never a proof unless exhausted."""
+        """``FAIL`` or ``pass`` with how it was decided (never a proof unless exhausted),
+        or ``refused`` when the code escaped the scheduler."""
         return self._verdict() + self._warned()
 
     def _verdict(self) -> str:
+        if self.failure is not None and self.refused:
+            error = self.failure.error
+            return (f"refused, no verdict: {type(error).__name__} in {self.failure.thread} at schedule "
+                    f"{self.first_failure_after} ({self.strategy}, {self.model}): {_first_line(error)}")
         if self.failure is not None:
             return f"FAIL after {self.first_failure_after} schedule(s) ({self.strategy}, {self.model})"
         if self.decisions == 0:
@@ -106,6 +127,28 @@ class Exploration:
             return ""
         return (f"; WARNING: {len(self.warnings)} uncontrolled-concurrency warning(s), the runs were "
                 f"not fully under the scheduler's control (first: {self.warnings[0]})")
+
+
+def refusal_advice(error: BaseException, warn_option: str | None = None) -> str:
+    """What to do about a run refused with ``error`` (a ``RunRefused``), by what escaped.
+
+    ``warn_option`` is how the caller spells ``uncontrolled="warn"`` (e.g.
+    ``--uncontrolled warn``), or None where it does not apply (replay)."""
+    if isinstance(error, TpoolRefused):
+        return "run tpool calls inline (RACE_TPOOL=inline), or fake the call"
+    if isinstance(error, HubBypassError):
+        return "patch the socket out with a fake (for HTTP, a requests-mock adapter such as the fake ONTAP's)"
+    fix = ("spawn greenthreads with eventlet.spawn inside the run, fake subprocesses, install hubs "
+           "before the run")
+    if warn_option is not None:
+        fix += (f"; or let native threads and subprocesses through with {warn_option} (the verdict then "
+                "warns that the runs were not fully controlled)")
+    return fix
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).splitlines()
+    return lines[0] if lines else ""
 
 
 def explore(
@@ -289,7 +332,7 @@ def _explore(target: Target, strategy: Strategy | None, settings: Settings, conf
                 _search_hypothesis(target, settings, config, outcome, account)
             else:
                 _run_strategy(target, strategy, settings, config, outcome, account)
-    if database is not None and outcome.failure is not None:
+    if database is not None and outcome.failure is not None and not outcome.refused:
         database.save(outcome.failure.schedule, outcome.failure.error)
         outcome.stats.database["saved"] = outcome.failure.schedule
     if database is not None and database.error is not None:
@@ -386,6 +429,6 @@ def _account(outcome: Exploration, target: Target, model: str, result: RunResult
 
 
 def _harness_error(result: RunResult) -> bool:
+    """A divergence or a refusal (the code escaped the scheduler): exploring on is pointless."""
     first = result.failure
-    return first is not None and isinstance(first.error, ScheduleDivergence | HarnessError) and \
-        type(first.error).__name__ in ("ScheduleDivergence", "HubBypassError")
+    return first is not None and isinstance(first.error, ScheduleDivergence | RunRefused)

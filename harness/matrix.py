@@ -31,6 +31,7 @@ class Cell:
     error: str | None
     seconds: float
     why: str
+    refused: bool = False  # the code escaped the scheduler: no verdict (observed "refused")
 
     @property
     def matches(self) -> bool:
@@ -50,19 +51,22 @@ def decide(target: Target, model: Model) -> Cell | None:
         target, strategy=expectation.strategy, schedules=expectation.schedules,
         seed=expectation.seed, preemption=model, database="off",
     )
-    observed = "fail" if outcome.failure is not None else "pass"
+    observed = "refused" if outcome.refused else "fail" if outcome.failure is not None else "pass"
     return Cell(
         target=target.name, model=model, expected=expectation.verdict, observed=observed,
         how=_how(expectation, outcome.schedules_run, outcome.exhausted, outcome.failure is not None,
-                 outcome.decisions),
+                 outcome.decisions, outcome.refused),
         schedules=outcome.schedules_run, exhausted=outcome.exhausted,
-        schedule=outcome.failure.schedule if outcome.failure else None,
+        schedule=outcome.failure.schedule if outcome.failure and not outcome.refused else None,
         error=_first_line(outcome.failure.error) if outcome.failure else None,
-        seconds=time.perf_counter() - started, why=expectation.why,
+        seconds=time.perf_counter() - started, why=expectation.why, refused=outcome.refused,
     )
 
 
-def _how(expectation: Expectation, runs: int, exhausted: bool, failed: bool, decisions: int = 1) -> str:
+def _how(expectation: Expectation, runs: int, exhausted: bool, failed: bool, decisions: int = 1,
+         refused: bool = False) -> str:
+    if refused:
+        return f"refused at schedule {runs}: the code escaped the scheduler, no verdict"
     if failed:
         return f"{expectation.strategy}: failure at schedule {runs}"
     if decisions == 0:
@@ -92,7 +96,7 @@ def render_table(cells: list[Cell]) -> str:
     header = ("target", "model", "expected", "observed", "ok", "how", "wall s")
     rows = [
         (c.target, c.model, c.expected, c.observed.upper() if c.observed == "fail" else c.observed,
-         "yes" if c.matches else "NO", c.how, f"{c.seconds:.2f}")
+         "yes" if c.matches else "skip" if c.refused else "NO", c.how, f"{c.seconds:.2f}")
         for c in cells
     ]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -107,7 +111,9 @@ def render_table(cells: list[Cell]) -> str:
             lines.append(f"      {c.schedule}")
     mismatched = [c for c in cells if not c.matches]
     lines.append("")
-    lines.append(f"{len(cells) - len(mismatched)} of {len(cells)} cells match their expectation")
+    refused = sum(c.refused for c in cells)
+    lines.append(f"{len(cells) - len(mismatched)} of {len(cells)} cells match their expectation"
+                 + (f"; {refused} refused (the code escaped the scheduler: no verdict)" if refused else ""))
     return "\n".join(lines)
 
 

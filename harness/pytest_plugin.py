@@ -224,6 +224,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> object | None:
     target = make_target(plan, lambda: testfunction(**testargs), pyfuncitem.module, context)
     result = run_item(plan, target, context)
     pyfuncitem.user_properties.extend(result.properties())
+    if result.refused is not None:
+        pytest.fail(result.refused, pytrace=False)
     if result.skipped is not None and result.failure is None:
         pytest.skip(result.skipped)
     if result.report is not None:
@@ -339,7 +341,7 @@ class _Summary:
             return
         terminalreporter.write_sep("=", "race-harness")
         for line in summary_lines(self.records, _base(self.config)):
-            red = line.startswith("RACE")
+            red = line.startswith(("RACE", "REFUSED"))
             terminalreporter.write_line(line, red=red, bold=red)
 
 
@@ -349,9 +351,11 @@ def summary_lines(records: list[dict[str, Any]], base: _Base) -> list[str]:
     for record in records:
         by_test[str(record["race_nodeid"])].append(record)
     found = [n for n, rs in by_test.items() if any(r.get("race_failed") for r in rs)]
+    refused = [n for n, rs in by_test.items() if any(r.get("race_refused") for r in rs)]
     total = sum(int(r.get("race_schedules_run", 0)) for r in records)
     lines = [f"seed {base.values['seed']} ({base.seed_source}): {len(by_test)} race test(s), "
-             f"{len(found)} found a race, {_count(total)} run"]
+             f"{len(found)} found a race, " + (f"{len(refused)} refused, " if refused else "")
+             + f"{_count(total)} run"]
     for nodeid in sorted(by_test):  # xdist reports arrive in any order
         group = sorted(by_test[nodeid], key=lambda r: int(r.get("race_first_schedule", 0)))
         lines += _test_lines(nodeid, group)
@@ -369,6 +373,10 @@ def _test_lines(nodeid: str, group: list[dict[str, Any]]) -> list[str]:
     how = f"{first['race_strategy']}, seed {first['race_seed']}, {first['race_preemption']}"
     merged = f", {len(shards)} shards merged" if shards else ""
     failing = [r for r in group if r.get("race_failed")]
+    refused = [r for r in group if r.get("race_refused")]
+    if refused and not failing:
+        return [f"REFUSED {nodeid}: {refused[0]['race_refused']}",
+                f"    {ran} ({how}{merged}); no verdict: the code escaped the scheduler"]
     if not failing:
         verdict = "replayed, passed" if first.get("race_replayed") else (
             "exhaustive" if exhausted else "not exhaustive")

@@ -23,8 +23,8 @@ from eventlet import event, greenthread, hubs, queue
 
 from harness import points
 from harness.errors import HarnessError
-from harness.explore import Exploration, Failure, explore, replay
-from harness.recheck import INCONCLUSIVE, recheck
+from harness.explore import Exploration, Failure, explore, refusal_advice, replay
+from harness.recheck import INCONCLUSIVE, REFUSED, recheck
 from harness.report import ProofReport, Section, build_report, shell_quote, shrink_schedule
 from harness.schedule import Schedule
 from harness.strategies import make_strategy
@@ -99,6 +99,7 @@ class RaceResult:
     report: ProofReport | None = None
     report_dir: str | None = None
     skipped: str | None = None
+    refused: str | None = None  # the code escaped the scheduler: why there is no verdict, what to do
 
     def properties(self) -> list[tuple[str, object]]:
         plan = self.plan
@@ -112,6 +113,8 @@ class RaceResult:
         ]
         if plan.shard is not None:
             props.append(("race_shard", str(plan.shard)))
+        if self.refused is not None:
+            props.append(("race_refused", self.refused.splitlines()[0][:300]))
         if plan.replay is not None:
             props.append(("race_replayed", plan.replay))
         if self.report is not None:
@@ -269,6 +272,11 @@ def _explore(plan: RacePlan, target: Target, result: RaceResult) -> None:
     result.schedules_run = outcome.schedules_run
     result.exhausted = outcome.exhausted
     result.verdict = outcome.verdict()
+    if outcome.refused and outcome.failure is not None:  # no race: no report, no schedule to replay
+        at = plan.first + (outcome.first_failure_after or 1)
+        result.refused = _refusal(outcome.failure, f"schedule {at} of {plan.schedules}, {plan.strategy}, "
+                                  f"seed {plan.seed}, {plan.preemption}", "RACE_UNCONTROLLED=warn")
+        return
     result.failure = outcome.failure
     if outcome.first_failure_after is not None:
         result.found_at = plan.first + outcome.first_failure_after
@@ -280,9 +288,20 @@ def _replay(plan: RacePlan, target: Target, result: RaceResult, context: RaceCon
     checked = recheck(target, plan.replay)
     result.schedules_run = 1 + checked.explored
     result.verdict = f"replay: {checked.verdict}"
+    if checked.verdict == REFUSED and checked.failure is not None:
+        result.refused = _refusal(checked.failure, "replaying --race-replay", None)
+        return
     result.failure = checked.failure
     if checked.verdict == INCONCLUSIVE:
         result.skipped = f"the schedule does not fit this code: {checked.divergence}"
+
+
+def _refusal(refused: Failure, how: str, warn_option: str | None) -> str:
+    """Why a refused run fails the test without reporting a race, and what to do."""
+    return (f"race-harness refused the run ({how}): {type(refused.error).__name__} in {refused.thread}: "
+            f"{refused.error}\nThe code under test escaped the scheduler: this is no race and no "
+            "verdict, and there is no schedule to replay. To explore it: "
+            f"{refusal_advice(refused.error, warn_option)}")
 
 
 def _report(plan: RacePlan, target: Target, context: RaceContext, result: RaceResult) -> ProofReport:

@@ -15,6 +15,8 @@ prefix within a small budget:
 A failure found anywhere is a reproduction (bad).  If stage 3 exhausts the
 space without one, the code is proved good under that preemption model.
 Otherwise a diverged schedule is inconclusive (``git bisect`` should skip).
+A run the harness refused (the code escaped the scheduler: a native thread,
+a real socket, a subprocess, ...) is no verdict either: ``refused``, skip.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from harness.errors import ScheduleDivergence, StaleSchedule
+from harness.errors import RunRefused, ScheduleDivergence, StaleSchedule
 from harness.explore import Failure, TargetSpec, explore, failure_of
 from harness.explore import replay as exact_replay
 from harness.schedule import Schedule
@@ -40,6 +42,7 @@ FOUND = "found"                # the fallback exploration found a failure: bad
 PASSED = "passed"              # the replay passed (and, if stale, exploring found nothing): good
 PROVED = "proved"              # the replay diverged, a full DFS found nothing: good
 INCONCLUSIVE = "inconclusive"  # the replay diverged and the budget found nothing: skip
+REFUSED = "refused"            # the code escaped the scheduler (failure.error is a RunRefused): skip
 
 
 @dataclass
@@ -108,7 +111,7 @@ def recheck(
         outcome.result = result
         outcome.failure = failure_of(resolved, parsed.model, result)
         if outcome.failure is not None:
-            outcome.verdict = REPRODUCED
+            outcome.verdict = REFUSED if isinstance(outcome.failure.error, RunRefused) else REPRODUCED
             return outcome
         if not stale:
             return outcome
@@ -133,7 +136,7 @@ def _explore_prefix(target: Target, schedule: Schedule, budget: int, outcome: Re
         _stage(target, schedule.model, full, left, outcome)
         outcome.exhausted = full.exhausted
     if outcome.failure is not None:
-        outcome.verdict = FOUND
+        outcome.verdict = REFUSED if isinstance(outcome.failure.error, RunRefused) else FOUND
     elif outcome.divergence:
         outcome.verdict = PROVED if outcome.exhausted else INCONCLUSIVE
     return outcome

@@ -51,6 +51,7 @@ TARGETS = [
 def test_race_does_not_happen(target: str) -> None:
     outcome = recheck(target, SCHEDULE, budget=BUDGET, retarget=True)
     assert not outcome.failed, f"the race is back (first seen as {{ERROR}}):\\n{{outcome.describe()}}"
+    assert outcome.verdict != "refused", f"no verdict, the run was refused:\\n{{outcome.describe()}}"
 '''
 
 _PYTEST_TEMPLATE = '''"""Regression test for the race test {nodeid_doc}, written by race-harness.

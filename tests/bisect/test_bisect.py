@@ -152,3 +152,56 @@ def test_git_bisect_run_replay_names_the_commit_that_opened_the_window(
     git(repo, "bisect", "reset")
     assert f"{bad} is the first bad commit" in run.stdout, run.stdout + run.stderr
     assert "bad: handshake before reading the session back" in run.stdout
+
+
+# A commit the harness refuses: it starts a native thread in the run, which
+# the scheduler cannot control.  Its replay says nothing about the race, so
+# bisect must skip it (125), not call it bad (1).
+ESCAPE = "    threading.Thread(target=lambda: None).start()  # escapes the scheduler\n"
+REFUSING_HISTORY = [
+    ("good: the shared client", lambda text: text),
+    ("refused: warm the pool up on a native thread", lambda text: text.replace(
+        "import eventlet\n", "import threading\n\nimport eventlet\n").replace(
+        "    client = Client()\n", "    client = Client()\n" + ESCAPE)),
+    ("bad: handshake on green I/O again", lambda text: HISTORY[2][1](text.replace(ESCAPE, ""))),
+]
+
+
+def test_git_bisect_run_skips_a_commit_whose_run_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "bisect@example.invalid")
+    git(repo, "config", "user.name", "bisect test")
+    text, commits = GOOD, []
+    for message, change in REFUSING_HISTORY:
+        text = change(text)
+        (repo / "shared_session.py").write_text(text)
+        git(repo, "add", "shared_session.py")
+        git(repo, "commit", "-q", "-m", message)
+        commits.append(git(repo, "rev-parse", "HEAD").strip())
+    good, refusing, bad = commits
+    cli, env = cli_command("fast-cli", tmp_path), environment(repo)
+    found = subprocess.run([*cli, "explore", "shared_session:race", "--strategy", "dfs", "--json"], cwd=repo,
+                           env=env, capture_output=True, text=True, check=False)
+    assert found.returncode == 1, found.stdout + found.stderr
+    schedule = json.loads(found.stdout)["schedule"]
+
+    git(repo, "checkout", "-q", refusing)
+    explored = subprocess.run([*cli, "explore", "shared_session:race"], cwd=repo, env=env,
+                              capture_output=True, text=True, check=False)
+    assert explored.returncode == 125, explored.stdout + explored.stderr
+    assert explored.stdout.startswith("shared_session:race: refused, no verdict: UncontrolledConcurrency")
+    git(repo, "checkout", "-q", bad)
+
+    git(repo, "bisect", "start", bad, good)
+    run = subprocess.run(["git", "-C", str(repo), "bisect", "run", *cli, "replay", "shared_session:race",
+                          schedule], cwd=repo, env=env, capture_output=True, text=True, check=False)
+    git(repo, "bisect", "reset")
+    output = run.stdout + run.stderr
+    assert f"{refusing} is the first bad commit" not in output, output
+    assert "skip: refused, no verdict: UncontrolledConcurrency in gt0: a native thread was started" in output
+    assert "exit 125 (git bisect skips this commit)" in output
+    assert "only 'skip'ped commits left to test" in output, output
+    suspects = output.split("could be any of:", 1)[1].split()
+    assert refusing in suspects and bad in suspects and good not in suspects

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import eventlet
 import pytest
 
 from harness.cli import main
-from harness.recheck import FOUND, INCONCLUSIVE, PASSED, PROVED, REPRODUCED, PrefixStrategy, recheck
+from harness.errors import UncontrolledConcurrency
+from harness.recheck import FOUND, INCONCLUSIVE, PASSED, PROVED, REFUSED, REPRODUCED, PrefixStrategy, recheck
 from harness.strategies import DfsStrategy
 from harness.strategies.base import Decision, ExecutionSummary, Option
 from harness.targets import Target
@@ -34,12 +37,19 @@ def _safe(workers: int) -> None:
         thread.wait()
 
 
+def _escapes_after_a_switch() -> None:
+    """Offers a decision, then starts a native thread: every run is refused."""
+    _safe(2)
+    threading.Thread(target=lambda: None).start()
+
+
 def target(name: str, body: object, fingerprint: str = "aaaa") -> Target:
     return Target(name, body, fingerprint)  # type: ignore[arg-type]
 
 
 RACY = target("t:racy", lambda: _lost_update(2, 2))
 SAFE = target("t:safe", lambda: _safe(2))
+ESCAPES = target("t:escapes", _escapes_after_a_switch)
 
 
 def test_exact_replay_of_a_failing_schedule_is_reproduced() -> None:
@@ -72,6 +82,18 @@ def test_divergence_without_a_verdict_in_budget_is_inconclusive() -> None:
     assert recheck(big, "rh1:t:big:c:bbbb:9", fallback=False).explored == 0
 
 
+@pytest.mark.parametrize(("schedule", "explored"), [
+    ("rh1:t:escapes:c:aaaa:-", 0),   # the exact replay is refused
+    ("rh1:t:escapes:c:bbbb:-", 0),   # stale: refused before any exploring
+    ("rh1:t:escapes:c:bbbb:9", 1),   # diverged: exploring from the prefix is refused at once
+])
+def test_a_refused_run_is_no_verdict_neither_bad_nor_good(schedule: str, explored: int) -> None:
+    checked = recheck(ESCAPES, schedule, budget=50)
+    assert checked.verdict == REFUSED and not checked.failed
+    assert checked.failure is not None and isinstance(checked.failure.error, UncontrolledConcurrency)
+    assert checked.explored == explored
+
+
 def test_retarget_replays_the_choices_on_a_fixed_variant() -> None:
     fixed = target("t:fixed", lambda: _safe(2), "cccc")
     assert recheck(fixed, "rh1:t:racy:c:aaaa:0x2.1x2", retarget=True).failed is False
@@ -102,6 +124,7 @@ def test_replay_command_exit_codes(
     module = types.ModuleType("recheck_programs")
     module.racy = lambda: _lost_update(2, 2)  # type: ignore[attr-defined]
     module.safe = lambda: _safe(2)  # type: ignore[attr-defined]
+    module.escapes = _escapes_after_a_switch  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "recheck_programs", module)
     monkeypatch.setattr(targets, "load_registry", targets.Registry)
     fp = targets.resolve_target("recheck_programs:racy").fingerprint
@@ -110,7 +133,15 @@ def test_replay_command_exit_codes(
     assert main(["replay", "recheck_programs:safe", f"rh1:recheck_programs:safe:c:{fp}:2.2",
                  "--no-fallback"]) == 125
     assert main(["replay", "recheck_programs:safe", f"rh1:recheck_programs:safe:c:{fp}:2.2"]) == 0
-    out = capsys.readouterr().out
+    refused = capsys.readouterr()
+    efp = targets.resolve_target("recheck_programs:escapes").fingerprint
+    for choices in ("-", "9"):  # refused when replayed, and when exploring after the divergence
+        schedule = f"rh1:recheck_programs:escapes:c:{efp}:{choices}"
+        assert main(["replay", "recheck_programs:escapes", schedule]) == 125
+        said = capsys.readouterr()
+        assert "skip: refused, no verdict: UncontrolledConcurrency in gt0: a native thread" in said.out
+        assert "refused (UncontrolledConcurrency in gt0)" in said.err and "exit 125" in said.err
+    out = refused.out
     assert "FAIL: reproduced AssertionError: lost update: 1" in out
     assert "skip: the schedule does not fit this code and fallback disabled" in out
     assert "pass: the schedule no longer fits, and all" in out

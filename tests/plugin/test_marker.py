@@ -129,6 +129,42 @@ def test_replay_skips_the_race_tests_it_is_not_for(racy: pytest.Pytester) -> Non
                                  "not of this test (test_racy:test_lost_update)"])
 
 
+REFUSING = '''
+import threading
+
+import eventlet
+import pytest
+
+
+@pytest.mark.race(strategy="random", schedules=20)
+def test_warms_up_on_a_thread(race):
+    race.gather(lambda: eventlet.sleep(0), lambda: threading.Thread(target=lambda: None).start())
+'''
+
+
+@pytest.mark.parametrize("replay", [False, True])
+def test_a_refused_run_fails_the_test_naming_the_escape_not_as_a_race(pytester: pytest.Pytester,
+                                                                       replay: bool) -> None:
+    pytester.makepyfile(test_refusing=REFUSING)
+    schedule = "rh1:test_refusing:test_warms_up_on_a_thread:c:0:-"
+    result = run(pytester, *([f"--race-replay={schedule}"] if replay else []))
+    result.assert_outcomes(failed=1)
+    how = "replaying --race-replay" if replay else "schedule 1 of 20, random, seed 0, cooperative"
+    result.stdout.fnmatch_lines([
+        f"race-harness refused the run ({how}): UncontrolledConcurrency in gt*: a native thread was started*",
+        "The code under test escaped the scheduler: this is no race and no verdict, and there is no schedule "
+        "to replay. To explore it: spawn greenthreads with eventlet.spawn inside the run*",
+    ])
+    out = result.stdout.str()
+    assert ("RACE_UNCONTROLLED=warn" in out) is not replay
+    assert "race found" not in out and "replay:   pytest" not in out and "RACE test_refusing" not in out
+    result.stdout.fnmatch_lines([
+        "*1 race test(s), 0 found a race, 1 refused, *",
+        "REFUSED test_refusing.py::test_warms_up_on_a_thread: race-harness refused the run (*)*",
+        "    * no verdict: the code escaped the scheduler",
+    ])
+
+
 def test_malformed_replay_schedule_is_a_usage_error(racy: pytest.Pytester) -> None:
     result = run(racy, "--race-replay=rh1:test_racy:test_lost_update:c:zz:-")
     assert result.ret == pytest.ExitCode.USAGE_ERROR

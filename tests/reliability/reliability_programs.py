@@ -26,7 +26,7 @@ from typing import Any
 import eventlet
 import greenlet
 import requests
-from eventlet import event, greenpool, greenthread, hubs, queue, semaphore
+from eventlet import event, greenpool, greenthread, hubs, queue, semaphore, tpool
 from eventlet.semaphore import Semaphore
 
 from fakes.ontap import adapter as fake_adapter
@@ -153,6 +153,12 @@ def runs_os_system() -> None:
 
 def installs_second_hub() -> None:
     hubs.use_hub("eventlet.hubs.poll")
+    eventlet.sleep(0)
+
+
+def offloads_to_tpool() -> None:
+    """eventlet.tpool runs the call on a real OS thread: refused unless tpool="inline"."""
+    assert tpool.execute(sum, [1, 2, 3]) == 6
     eventlet.sleep(0)
 
 
