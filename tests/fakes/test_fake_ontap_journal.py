@@ -189,7 +189,8 @@ def test_send_and_recv_are_decision_points(
 ) -> None:
     points: list[tuple[str, float]] = []
     notes: list[tuple[str, str]] = []
-    monkeypatch.setattr(fake_module, "io_point", lambda label, delay=0.0, footprint=None: points.append((label, delay)))
+    monkeypatch.setattr(fake_module, "io_point",
+                        lambda label, delay=0.0, footprint=None: points.append((label, delay)))
     monkeypatch.setattr(fake_module, "note", lambda kind, detail: notes.append((kind, detail)))
     monkeypatch.setattr(fake_module, "in_run", lambda: True)  # notes are only built inside a run
     fake.set_latency("GET /api/storage/volumes", 0.002)
@@ -209,7 +210,8 @@ def test_send_and_recv_are_decision_points(
 
 def test_a_refused_request_is_not_sent(caller_for: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     points: list[str] = []
-    monkeypatch.setattr(fake_module, "io_point", lambda label, delay=0.0, footprint=None: points.append(label))
+    monkeypatch.setattr(fake_module, "io_point",
+                        lambda label, delay=0.0, footprint=None: points.append(label))
     monkeypatch.setattr(oracle_module, "record_failure", lambda error: None)
     fake = FakeOntap.default(oracle="raise")
     with fake.journal.intent(None), pytest.raises(WrongSvmRequest):

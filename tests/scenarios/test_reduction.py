@@ -45,7 +45,7 @@ def test_the_session_race_has_two_orders_that_matter_under_eventlet() -> None:
     """Cooperatively the two greenthreads conflict only where both store self._session;
     everything else (two GETs that only read, journal appends) commutes."""
     plain, _ = exhaust("session_overwrite:old", "cooperative", reduction=False)
-    reduced, strategy = exhaust("session_overwrite:old", "cooperative", reduction=True)
+    _, strategy = exhaust("session_overwrite:old", "cooperative", reduction=True)
     assert plain.schedules_run == 35
     assert strategy.explored == 2
 
