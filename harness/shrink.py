@@ -334,12 +334,15 @@ class MinimalityProof:
         if self.preemptions == 0:
             return ("minimal: 0 preemptions, eventlet's default order already fails, so a plain "
                     "test run shows the bug")
-        outcome = "pass" if self.same_as is None else f"fail otherwise than {self.same_as.describe()}"
+        fewer = f"schedules with fewer than {self.preemptions} preemption(s)"
+        if self.same_as is None:
+            passed = f"all {self.schedules_run} {fewer} pass"
+        else:
+            passed = (f"none of the {self.schedules_run} {fewer} fails this way "
+                      f"({self.same_as.describe()})")
         if not self.exhausted:
-            return (f"unproved: {self.schedules_run} schedules with fewer than {self.preemptions} "
-                    f"preemptions {outcome}, but the budget ran out before all were run")
-        return (f"minimal: all {self.schedules_run} schedules with fewer than {self.preemptions} "
-                f"preemption(s) {outcome} ({self.model}, exhaustive bounded DFS)")
+            return f"unproved: {passed}, but the budget ran out before all were run"
+        return f"minimal: {passed} ({self.model}, exhaustive bounded DFS)"
 
 
 def prove_minimal(target: Target | str | Callable[[], object], model: str, k: int, *,
