@@ -425,7 +425,10 @@ def _account(outcome: Exploration, target: Target, model: str, result: RunResult
         outcome.failure = failure
         outcome.first_failure_after = outcome.schedules_run
         outcome.time_to_first_failure = time.perf_counter() - started
-        outcome.stats.record_failure(result, outcome.time_to_first_failure)
+        if outcome.refused:
+            outcome.stats.record_refusal()
+        else:
+            outcome.stats.record_failure(result, outcome.time_to_first_failure)
 
 
 def _harness_error(result: RunResult) -> bool:

@@ -31,6 +31,7 @@ class ExplorationStats:
     time_to_first_failure: float | None = None
     failing_preemptions: int | None = None
     failing_decisions: int | None = None
+    refused_at: int | None = None  # the schedule the harness refused (the code escaped it)
     strategy: dict[str, int] = field(default_factory=dict)
     database: dict[str, Any] = field(default_factory=dict)
     _traces: set[bytes] = field(default_factory=set, repr=False)
@@ -50,6 +51,10 @@ class ExplorationStats:
             self.pruned_runs += 1
         self._traces.add(trace_digest(result))
         self.distinct_traces = len(self._traces)
+
+    def record_refusal(self) -> None:
+        """Note that the run just counted was refused: no failure to time, no preemptions."""
+        self.refused_at = self.schedules_run
 
     def record_failure(self, result: RunResult, elapsed: float) -> None:
         """Note the first failing run (call after ``record``)."""
@@ -73,6 +78,7 @@ class ExplorationStats:
             "time_to_first_failure": self.time_to_first_failure,
             "failing_preemptions": self.failing_preemptions,
             "failing_decisions": self.failing_decisions,
+            "refused_at": self.refused_at,
             "strategy": dict(sorted(self.strategy.items())),
             "database": dict(sorted(self.database.items())),
         }
@@ -83,7 +89,9 @@ class ExplorationStats:
             f"{self.schedules_run} schedules, {self.distinct_traces} distinct traces",
             f"{self.decisions_mean:.1f} decisions/schedule (max {self.decisions_max})",
         ]
-        if self.schedules_to_first_failure is not None:
+        if self.refused_at is not None:
+            parts.append(f"refused at schedule {self.refused_at}: the code escaped the scheduler")
+        elif self.schedules_to_first_failure is not None:
             parts.append(
                 f"first failure at schedule {self.schedules_to_first_failure} after "
                 f"{self.time_to_first_failure or 0.0:.2f} s, {self.failing_preemptions} preemption(s)"

@@ -79,3 +79,20 @@ def test_progress_line_only_on_a_terminal_and_after_a_second() -> None:
     assert "3 schedules" in stream.getvalue()
     line.close()
     assert stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_a_refused_run_is_counted_as_refused_not_as_a_first_failure() -> None:
+    import threading
+
+    def starts_native_thread() -> None:
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        thread.join()
+
+    outcome = harness.explore(starts_native_thread, schedules=5, database="off")
+    assert outcome.refused
+    stats = outcome.stats
+    assert stats.refused_at == 1 and stats.schedules_to_first_failure is None
+    assert stats.failing_preemptions is None
+    assert "refused at schedule 1" in stats.summary() and "first failure" not in stats.summary()
+    assert stats.as_dict()["refused_at"] == 1
