@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from harness.explore import explore
+from harness.strategies import BoundedDfsStrategy, Strategy
 from harness.targets import MODELS, Expectation, Model, Target
 
 
@@ -47,15 +48,17 @@ def decide(target: Target, model: Model) -> Cell | None:
     if expectation is None:
         return None
     started = time.perf_counter()
+    planner = planned_strategy(expectation)
     outcome = explore(
-        target, strategy=expectation.strategy, schedules=expectation.schedules,
+        target, strategy=planner, schedules=expectation.schedules,
         seed=expectation.seed, preemption=model, database="off",
     )
     observed = "refused" if outcome.refused else "fail" if outcome.failure is not None else "pass"
+    within_bound = isinstance(planner, BoundedDfsStrategy) and planner.bound_exhausted
     return Cell(
         target=target.name, model=model, expected=expectation.verdict, observed=observed,
         how=_how(expectation, outcome.schedules_run, outcome.exhausted, outcome.failure is not None,
-                 outcome.decisions, outcome.refused),
+                 outcome.decisions, outcome.refused, within_bound),
         schedules=outcome.schedules_run, exhausted=outcome.exhausted,
         schedule=outcome.failure.schedule if outcome.failure and not outcome.refused else None,
         error=_first_line(outcome.failure.error) if outcome.failure else None,
@@ -63,8 +66,17 @@ def decide(target: Target, model: Model) -> Cell | None:
     )
 
 
+def planned_strategy(expectation: Expectation) -> Strategy | str:
+    """The strategy the expectation plans: a strategy name, or for ``bounded`` the
+    bounded DFS without reduction (a proof within a bound must not lean on sleep
+    sets, which are only sound over the unbounded space)."""
+    if expectation.strategy == "bounded":
+        return BoundedDfsStrategy(expectation.bound, reduction=False)
+    return expectation.strategy
+
+
 def _how(expectation: Expectation, runs: int, exhausted: bool, failed: bool, decisions: int = 1,
-         refused: bool = False) -> str:
+         refused: bool = False, within_bound: bool = False) -> str:
     if refused:
         return f"refused at schedule {runs}: the code escaped the scheduler, no verdict"
     if failed:
@@ -73,6 +85,9 @@ def _how(expectation: Expectation, runs: int, exhausted: bool, failed: bool, dec
         return f"no decision offered in {runs} run(s): nothing interleaved, nothing explored"
     if exhausted:
         return f"exhaustive dfs: {runs} schedules"
+    if within_bound:
+        return (f"bounded dfs: all {runs} schedules with <= {expectation.bound} preemption(s) pass, "
+                "not exhaustive")
     return f"{expectation.strategy}: {runs} schedules, not exhaustive"
 
 

@@ -34,8 +34,10 @@ class Expectation:
     """The verdict a target is expected to get under one preemption model.
 
     ``strategy`` and ``schedules`` say how the matrix decides the cell: ``dfs``
-    with ``schedules`` as a budget aims at an exhaustive proof; ``random`` runs
-    that many seeded schedules.  ``why`` is shown beside the verdict.
+    with ``schedules`` as a budget aims at an exhaustive proof; ``bounded``
+    runs every schedule with at most ``bound`` preemptions (a proof within
+    that bound, for spaces too large to exhaust); ``random`` runs that many
+    seeded schedules.  ``why`` is shown beside the verdict.
     """
 
     model: Model
@@ -44,6 +46,7 @@ class Expectation:
     schedules: int = 10_000
     seed: int = 0
     why: str = ""
+    bound: int | None = None
 
 
 @dataclass(frozen=True)

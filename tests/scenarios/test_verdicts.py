@@ -14,6 +14,7 @@ from scenario_support import own_targets, skip_without_files_route
 
 import harness
 from harness import Target
+from harness.matrix import planned_strategy
 from harness.targets import Model
 
 FAST_PASS_SCHEDULES = 15
@@ -44,7 +45,7 @@ def _declared(target: Target, model: Model) -> harness.Exploration:
     exp = target.expectation(model)
     assert exp is not None, f"{target.name} declares no {model} expectation"
     return harness.explore(
-        target, strategy=exp.strategy, schedules=exp.schedules, seed=exp.seed, preemption=model
+        target, strategy=planned_strategy(exp), schedules=exp.schedules, seed=exp.seed, preemption=model
     )
 
 
@@ -81,6 +82,9 @@ def test_cell_declared_budget(target: Target, model: Model) -> None:
     assert outcome.failure is None, outcome.failure and outcome.failure.describe()
     if (target.name, model) in EXHAUSTIVE:
         assert outcome.exhausted, f"expected an exhaustive proof: {outcome.verdict()}"
+    exp = target.expectation(model)
+    if exp is not None and exp.strategy == "bounded":
+        assert "bounded DFS" in outcome.strategy and "every schedule within the bound run" in outcome.strategy
 
 
 def _assert_replays(target: Target, failure: harness.Failure) -> None:
