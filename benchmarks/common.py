@@ -9,6 +9,8 @@ request counting must be the same code everywhere.
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import platform
 import resource
@@ -185,3 +187,23 @@ def progress(stream: Any, enabled: bool) -> Callable[[str], None]:
             print(f"[bench] {message}", file=stream, flush=True)
 
     return say
+
+
+@contextlib.contextmanager
+def quiet_code_under_test(sink: io.StringIO | None = None) -> Iterator[None]:
+    """Send what the code under test logs or prints into ``sink`` (default: discard it).
+
+    Thousands of schedules would flood the table: cinder logs a warning per
+    failed EMS, and a failing migration schedule's traceback reaches stderr
+    through ``eventlet.queue.Waiter.switch``.  The failures that matter are in
+    the results; how much was swallowed is recorded beside them.  (Progress
+    lines hold the real stderr, bound before the redirection.)
+    """
+    sink = sink if sink is not None else io.StringIO()
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            yield
+    finally:
+        logging.disable(previous)

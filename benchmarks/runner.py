@@ -9,15 +9,13 @@ records how long it took.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks import first_failure, overhead, proof, replaytime, scale, throughput
-from benchmarks.common import DEFAULT_TARGETS, FULL, QUICK, Budget, machine, versions
+from benchmarks.common import DEFAULT_TARGETS, FULL, QUICK, Budget, machine, quiet_code_under_test, versions
 
 QUICK_TARGETS = ("session_overwrite:old", "ems_vserver:old")
 REQUIRED_KEYS = ("machine", "versions", "overhead", "schedules_per_s", "first_failure", "proof", "scale",
@@ -26,25 +24,6 @@ REQUIRED_KEYS = ("machine", "versions", "overhead", "schedules_per_s", "first_fa
 RSS_FLAT_MB = 2.0  # first to last sample: allocator noise, not a leak
 
 Say = Callable[[str], None]
-
-
-@contextlib.contextmanager
-def quiet_code_under_test(sink: io.StringIO) -> Iterator[None]:
-    """Send what the code under test logs or prints into ``sink``.
-
-    Thousands of schedules would flood the table: cinder logs a warning per
-    failed EMS, and a failing migration schedule's traceback reaches stderr
-    through ``eventlet.queue.Waiter.switch``.  The failures that matter are in
-    the results; how much was swallowed is recorded beside them.  (Progress
-    lines hold the real stderr, bound before the redirection.)
-    """
-    previous = logging.root.manager.disable
-    logging.disable(logging.CRITICAL)
-    try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            yield
-    finally:
-        logging.disable(previous)
 
 
 def _section(results: dict[str, Any], key: str, say: Say, work: Callable[[], dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 Row = list[object]
 
 
-def _table(header: Sequence[object], rows: list[Row]) -> list[str]:
+def markdown_table(header: Sequence[object], rows: list[Row]) -> list[str]:
     def cell(value: object) -> str:
         if value is None:
             return "-"
@@ -41,7 +41,7 @@ def overhead(section: dict[str, Any]) -> list[str]:
     header = ["target", "model", "harness ms/schedule", "sequential ms/run", "ratio",
               "requests (h/s)", "profile: scheduling ms", "fake+requests-mock ms", "client+requests ms",
               "set-up ms per exploration"]
-    return ["## Overhead per schedule (target <= 1.5x)", "", *_table(header, rows), ""]
+    return ["## Overhead per schedule (target <= 1.5x)", "", *markdown_table(header, rows), ""]
 
 
 def throughput(section: dict[str, Any], sharding: dict[str, Any]) -> list[str]:
@@ -50,7 +50,7 @@ def throughput(section: dict[str, Any], sharding: dict[str, Any]) -> list[str]:
     for name, models in section["targets"].items():
         for model, by in models.items():
             rows.append([name, model, *[_rate(by[s]) for s in strategies]])
-    lines = ["## Schedules per second", "", *_table(["target", "model", *strategies], rows), ""]
+    lines = ["## Schedules per second", "", *markdown_table(["target", "model", *strategies], rows), ""]
     lines += [f"Skipped: {s['strategy']} ({s['note']})" for s in section.get("skipped", [])]
     if "speedup" in sharding:
         lines.append(
@@ -89,7 +89,7 @@ def first_failure(section: dict[str, Any]) -> list[str]:
     header = ["hunt", "found", "requests", "runs", "wall s", "reproduction rate",
               "all runs: failures, mean requests and s per failure"]
     lines = ["## Time to first failure (targets: >= 100x fewer requests and less wall time)", "",
-             *_table(header, rows), ""]
+             *markdown_table(header, rows), ""]
     for case, ratios in section["ratios"].items():
         parts = [_ratio_text(s, r) for s, r in ratios.items()
                  if isinstance(r, dict) and "requests_ratio" in r]
@@ -117,7 +117,7 @@ def proof(section: dict[str, Any]) -> list[str]:
         rows.append([*row, ways.get("reduction_speedup")])
     header = ["cell", "dfs (s / schedules)", "bounded, no reduction", "bounded, sleep sets",
               "reduction speedup"]
-    return ["## Exhaustive proofs", "", *_table(header, rows), ""]
+    return ["## Exhaustive proofs", "", *markdown_table(header, rows), ""]
 
 
 def scale(section: dict[str, Any]) -> list[str]:
@@ -126,7 +126,7 @@ def scale(section: dict[str, Any]) -> list[str]:
                        for g in section["growth"]]
     header = ["concurrent migrations", "schedules/s", "ms/schedule", "decisions/schedule", "peak RSS MB", ""]
     rss = section["rss"]
-    return ["## Scale", "", *_table(header, rows), "",
+    return ["## Scale", "", *markdown_table(header, rows), "",
             f"RSS across {rss['schedules']} schedules of {rss['target']} "
             f"({rss['schedules_per_s']} schedules/s): "
             f"first {rss['rss_mb_first']} MB, last {rss['rss_mb_last']} MB, max {rss['rss_mb_max']} MB "
@@ -140,7 +140,7 @@ def replay(section: dict[str, Any]) -> list[str]:
         rows.append([cell, c.get("replay_ms", c.get("note")), s.get("wall_s", s.get("note")),
                      _arrow(s.get("preemptions")), _arrow(s.get("choices")), s.get("replays")])
     header = ["failing cell", "replay ms", "shrink s", "preemptions", "choices", "shrink replays"]
-    return ["## Replay and shrink", "", *_table(header, rows), ""]
+    return ["## Replay and shrink", "", *markdown_table(header, rows), ""]
 
 
 def _arrow(pair: list[int] | None) -> str | None:
