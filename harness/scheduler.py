@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +36,8 @@ from harness.errors import (
     UncontrolledConcurrency,
 )
 from harness.footprint import OPAQUE, Footprint, FootprintBuilder, ResourceNames, StepObserver
-from harness.hub import DeterministicHub, Entry
-from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
+from harness.hub import DeterministicHub, Entry, ReadyIndex
+from harness.strategies.base import Decision, ExecutionSummary, LazyOptions, Option, Strategy
 from harness.trace import Event, Trace
 from harness.where import caller_label, caller_place, is_internal
 
@@ -182,16 +183,18 @@ class Run:
         horizon = self.config.until
         if horizon is not None:
             horizon += hub.now
+        index, name = hub.index, self._rank
         while not self.failures:
-            candidates = hub.candidates()
-            if not candidates:
+            first = hub.next_ready(name)
+            if first is None:
                 if hub.advance(horizon):
                     continue
                 if horizon is not None and hub.pending_future():
                     self.stop_reason = "horizon"
                     self._add("hub", "stop", f"virtual-time horizon reached ({self.config.until:g} s)")
                 return
-            entry = self._pick(candidates)
+            count = index.count()
+            entry = first if count == 1 else self._decide(index, first, count)
             if entry is None:
                 return
             if self._observer is not None:
@@ -215,42 +218,65 @@ class Run:
             observer.step_end(ident, footprint.freeze())
         return True
 
-    def _pick(self, candidates: list[Entry]) -> Entry | None:
-        if len(candidates) == 1:
-            return candidates[0]
-        # Option 0 is the first armed timer, the others follow in greenthread-id
-        # order.  This runs at every decision, so: one registry lookup per
-        # candidate, and Option objects reused while a thread's label is unchanged.
-        threads, info = self._threads, self._info
-        first, *rest = [(threads.get(entry.owner) or info(entry.owner), entry) for entry in candidates]
-        if len(rest) > 1:
-            rest.sort(key=_by_ident)
-        ordered = [first, *rest]
-        cache = self._options
-        option_list: list[Option] = []
-        keep = option_list.append
-        for thread, _entry in ordered:
+    def _decide(self, index: ReadyIndex, first: Entry, count: int) -> Entry | None:
+        """Ask the strategy which of ``count`` greenthreads runs next; None when the
+        run must stop.
+
+        Option 0 is ``first``, the timer eventlet would fire next; the others
+        follow in greenthread-id order (``ReadyIndex.nth_other``).
+        """
+        choice = self._ask(count, first)
+        if choice is None:
+            return None
+        self.choices.append(choice)
+        self.option_counts.append(count)
+        self._decided_at = self.steps + 1
+        if not choice:
+            return first
+        chosen = index.nth_other(first.owner, choice)
+        self._note_departure(self._threads[first.owner], self._threads[chosen.owner])
+        return chosen
+
+    def _ask(self, count: int, first: Entry) -> int | None:
+        """The strategy's choice among ``count`` options, None if it has none to give.
+
+        The options are built only if the strategy looks at them
+        (``LazyOptions``): a decision among many greenthreads then costs what
+        one among two does.  A strategy that keeps them past ``choose`` gets
+        them built before anything else runs, while they still hold.
+        """
+        options = LazyOptions(count, self._options_for, first.owner)
+        decision = Decision(len(self.choices), self.steps, options, self._last_paused, first.front)
+        try:
+            choice = self.strategy.choose(decision)
+        except ScheduleDivergence as exc:
+            options.seal()
+            self._record(exc, "hub")
+            return None
+        probe = weakref.ref(options)
+        del decision, options  # now only the strategy can hold them
+        kept = probe()
+        if kept is not None:
+            kept.seal()
+        if not 0 <= choice < count:
+            self._record(HarnessError(f"strategy returned option {choice} of {count}"), "hub")
+            return None
+        return choice
+
+    def _options_for(self, first: greenlet.greenlet) -> tuple[Option, ...]:
+        """The options of the current decision: Option objects are reused while a
+        greenthread's label is unchanged."""
+        assert self.hub is not None
+        threads, cache = self._threads, self._options
+        options: list[Option] = []
+        for owner in self.hub.index.owners(first):
+            thread = threads[owner]
             key = (thread.ident, thread.label)
             option = cache.get(key)
             if option is None:
                 option = cache[key] = Option(thread.ident, thread.label)
-            keep(option)
-        options = tuple(option_list)
-        decision = Decision(len(self.choices), self.steps, options, self._last_paused, first[1].front)
-        try:
-            index = self.strategy.choose(decision)
-        except ScheduleDivergence as exc:
-            self._record(exc, "hub")
-            return None
-        if not 0 <= index < len(options):
-            self._record(HarnessError(f"strategy returned option {index} of {len(options)}"), "hub")
-            return None
-        self.choices.append(index)
-        self.option_counts.append(len(options))
-        self._decided_at = self.steps + 1
-        if index:
-            self._note_departure(first[0], ordered[index][0])
-        return ordered[index][1]
+            options.append(option)
+        return tuple(options)
 
     def _note_departure(self, default: _Thread, chosen: _Thread) -> None:
         """Say where the greenthread eventlet would have run next was left waiting: the
@@ -259,7 +285,7 @@ class Run:
                                        f"at {default.label}; {chosen.name} runs instead"))
 
     def _fire(self, hub: DeterministicHub, entry: Entry) -> None:
-        hub.ready.remove(entry)  # hub.take, inlined: this runs at every step
+        hub.take(entry)
         self.steps += 1
         if self.steps > self.config.max_steps and not self.stopping:
             self._record(StepLimitExceeded(
@@ -460,7 +486,13 @@ class Run:
         info = _Thread(ident, f"gt{ident}")
         self._threads[thread] = info
         self._by_id.append(thread)
+        if self.hub is not None:
+            self.hub.ranks[thread] = ident  # options are offered in id order
         return info
+
+    def _rank(self, thread: greenlet.greenlet) -> int:
+        """A greenthread's id, naming it first if need be (the hub asks as it meets one)."""
+        return self._info(thread).ident
 
     def _add(self, thread: str, kind: str, detail: str, when: float | None = None) -> None:
         hub = self.hub
@@ -559,8 +591,7 @@ class Run:
         if survivors and self.interrupted is None:
             self._record(HarnessError(
                 f"greenthreads {', '.join(survivors)} would not stop (they swallow GreenletExit)"), "hub")
-        hub.ready.clear()
-        hub.future.clear()
+        hub.clear()
 
     def _kill(self, thread: greenlet.greenlet) -> None:
         try:
@@ -595,10 +626,6 @@ class Run:
 
 
 _GREENTHREAD_MAIN = eventlet.greenthread.GreenThread.main.__code__
-
-
-def _by_ident(pair: tuple[_Thread, Entry]) -> int:
-    return pair[0].ident
 
 
 def _spawned_name(thread: greenlet.greenlet) -> str:

@@ -3,6 +3,7 @@ tagged with the greenthread they resume; real I/O refused."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import eventlet
@@ -89,6 +90,91 @@ def test_candidates_are_the_first_live_timer_of_each_greenthread() -> None:
     first_a.cancel()
     assert _owners(hub.candidates()) == [b, a]  # the cancelled timer is dropped
     assert len(hub.ready) == 2
+
+
+def _rescan(ready: list[Entry]) -> list[Entry]:
+    """What the index must answer, from first principles: each greenthread's first live
+    ready timer, in ready order (option 0 is the first; the rest go by rank)."""
+    seen: list[greenlet.greenlet] = []
+    out = []
+    for entry in ready:
+        if entry.live and entry.owner not in seen:
+            seen.append(entry.owner)
+            out.append(entry)
+    return out
+
+
+def _check_index(hub: DeterministicHub, first: Entry, expected: list[Entry]) -> list[Entry]:
+    """The index names ``expected``'s greenthreads, option 0 first, the rest by rank."""
+    ranks, index = hub.ranks, hub.index
+    order = [expected[0], *sorted(expected[1:], key=lambda entry: ranks[entry.owner])]
+    assert first is expected[0]
+    assert index.count() == len(order)
+    assert list(index.owners(first.owner)) == [entry.owner for entry in order]
+    assert [index.nth_other(first.owner, k) for k in range(1, len(order))] == order[1:]
+    return order
+
+
+def _check_others(hub: DeterministicHub, threads: list[greenlet.greenlet]) -> None:
+    expected = _rescan(list(hub.ready))
+    for who in threads:
+        assert hub.has_other_ready(who) == any(entry.owner is not who for entry in expected)
+
+
+def test_the_ready_index_answers_what_a_rescan_of_the_ready_queue_would() -> None:
+    # A long random mix of arming, front arming, cancelling, local timers whose
+    # greenlet dies, firing any candidate and advancing the clock; at every step the
+    # index must name the same greenthreads, in the same order, as a rescan.
+    rng = random.Random(7)
+    hub, _ = _hub()
+    me = greenlet.getcurrent()
+    owners = [greenlet.greenlet(_noop) for _ in range(6)]
+    hub.ranks.update({owner: rank for rank, owner in enumerate(owners[:5])})  # owners[5]: unranked
+    hub.ranks[me] = 9
+    named: list[greenlet.greenlet] = []
+
+    def name(owner: greenlet.greenlet) -> int:
+        named.append(owner)
+        return 10 + len(named)
+
+    def arm_local(owner: greenlet.greenlet) -> None:  # dies with the greenlet that armed it
+        greenlet.greenlet(lambda: hub.add_timer(LocalTimer(0, owner.switch))).switch()
+
+    armed: list[Timer] = []
+    fresh = 0
+    saved = eventlet.hubs._threadlocal.__dict__.get("hub")
+    eventlet.hubs._threadlocal.hub = hub  # Timer.cancel tells the current hub
+    try:
+        for _ in range(4000):
+            action = rng.random()
+            owner = rng.choice(owners)
+            if action < 0.35:
+                armed.append(_arm(hub, rng.choice((0, 0, 0, 0.5)), owner))
+            elif action < 0.4:
+                hub.add_front(Timer(0, me.switch))
+            elif action < 0.45 and armed:  # a ready timer or any other
+                victims = [entry.timer for entry in hub.ready] if rng.random() < 0.5 else armed
+                rng.choice(victims or armed).cancel()
+            elif action < 0.46:
+                arm_local(owner)
+            expected = _rescan(list(hub.ready))
+            fresh += not hub.stale
+            first = hub.next_ready(name)
+            if first is None:
+                assert not expected
+                hub.advance(None)
+                continue
+            order = _check_index(hub, first, expected)
+            _check_others(hub, [*owners, me])
+            if action < 0.9:  # fire one, as the run loop would
+                chosen = order[rng.randrange(len(order))]
+                hub.take(chosen)
+                chosen.timer.called = True
+                _check_others(hub, [*owners, me])  # a preemption point asks mid-step
+    finally:
+        eventlet.hubs._threadlocal.hub = saved
+    assert named == [owners[5]]  # named once, when first met
+    assert fresh > 1000  # most steps took the incremental path, not a rebuild
 
 
 def test_advance_jumps_to_the_next_time_and_readies_everything_due_then() -> None:

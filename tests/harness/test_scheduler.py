@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import eventlet
 import greenlet
@@ -16,7 +16,7 @@ from harness.errors import DeadlockError, HarnessError, StepLimitExceeded
 from harness.explore import environment
 from harness.scheduler import Run, RunConfig
 from harness.strategies import DfsStrategy, ReplayStrategy
-from harness.strategies.base import Decision, ExecutionSummary
+from harness.strategies.base import Decision, ExecutionSummary, Option
 
 
 def _run(body: Callable[[], object], config: RunConfig | None = None, choices: tuple[int, ...] = ()) -> Run:
@@ -370,6 +370,38 @@ def test_decisions_offer_option_0_first_then_greenthreads_in_id_order() -> None:
     assert labels[1].startswith("sleep at test_scheduler.py")
     assert first.current == 0 and not first.preemption
     assert [d.index for d in seen] == list(range(len(seen)))
+
+
+def test_options_kept_past_the_decision_still_say_what_could_run_then() -> None:
+    # The run loop builds options only when a strategy looks; one that keeps them
+    # without looking must later see them as they were, not as the run left them.
+    looked: list[list[Option]] = []
+    kept: list[Sequence[Option]] = []
+
+    class Looks(DfsStrategy):
+        def choose(self, decision: Decision) -> int:
+            looked.append(list(decision.options))
+            return len(decision.options) - 1
+
+    class Keeps(DfsStrategy):
+        def choose(self, decision: Decision) -> int:
+            kept.append(decision.options)
+            return len(decision.options) - 1
+
+    def body() -> None:
+        def worker() -> None:
+            for _ in range(2):
+                eventlet.sleep(0)
+
+        threads = [eventlet.spawn(worker) for _ in range(3)]
+        for thread in threads:
+            thread.wait()
+
+    for strategy in (Looks(), Keeps()):
+        with environment(make_target(body), "cooperative"):
+            Run(body, strategy, RunConfig()).execute()
+    assert len(looked) > 5 and any(len(options) > 2 for options in looked)
+    assert [list(options) for options in kept] == looked
 
 
 def test_the_trace_tells_who_spawned_whom_and_why_each_greenthread_ran() -> None:

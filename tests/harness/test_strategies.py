@@ -14,7 +14,7 @@ from harness.strategies import (
     Strategy,
     make_strategy,
 )
-from harness.strategies.base import Decision, ExecutionSummary, Option
+from harness.strategies.base import Decision, ExecutionSummary, LazyOptions, Option
 
 
 def _decision(index: int, width: int) -> Decision:
@@ -105,6 +105,23 @@ def test_replay_divergence_names_the_decision_and_what_could_run() -> None:
     message = str(info.value)
     assert "decision 1 (step 2)" in message
     assert "option 3 but only 2 could run: gt0 (label 0), gt1 (label 1)" in message
+
+
+def test_lazy_options_are_built_once_and_only_when_looked_at() -> None:
+    built: list[str] = []
+    two = (Option(3, "a"), Option(1, "b"))
+
+    def build(key: str) -> tuple[Option, ...]:
+        built.append(key)
+        return two
+
+    options = LazyOptions(2, build, "key")
+    assert len(options) == 2 and built == []  # a random walk only needs the count
+    assert options[1] == Option(1, "b") and built == ["key"]
+    assert list(options) == list(two) and options[:1] == two[:1] and options == two
+    assert hash(options) == hash(two) and repr(options) == repr(two)
+    assert options.seal() is options.seal() and built == ["key"]
+    assert Decision(0, 0, options, -1, False) == Decision(0, 0, LazyOptions(2, build, "again"), -1, False)
 
 
 def test_make_strategy() -> None:
