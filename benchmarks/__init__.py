@@ -1,6 +1,6 @@
 """Benchmarks: what the performance claims in the README are measured with.
 
-``race-harness bench`` (``benchmarks.cli``) runs every measurement side by
+``race-harness bench`` (``race_harness.benchmarks.cli``) runs every measurement side by
 side in one process, so a noisy machine skews all figures alike and the
 ratios stay meaningful.  The ``bench_*.py`` scripts are older, narrower
 measurements (per request, per switch, per strategy) kept runnable on their

@@ -35,7 +35,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
-from scenarios import cinder_support  # noqa: E402
+from race_harness.scenarios import cinder_support  # noqa: E402
 
 FLEXVOL = "/nfs_volume_ds02"
 
@@ -54,7 +54,7 @@ def _lookups(fake: Any, client: Any, count: int) -> None:
 
 def plain_run(requests: int) -> Callable[[], None]:
     def run() -> None:
-        from fakes.ontap import FakeOntap
+        from race_harness.fakes.ontap import FakeOntap
 
         fake = FakeOntap.default(oracle="collect")
         with fake.installed():
@@ -68,7 +68,7 @@ def harness_target(requests: int) -> harness.Target:
     def body() -> None:
         import eventlet
 
-        from fakes.ontap import FakeOntap
+        from race_harness.fakes.ontap import FakeOntap
 
         fake = FakeOntap.default(oracle="collect")
         with fake.installed():

@@ -37,7 +37,7 @@ import requests_mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fakes.ontap import FakeOntap, LoopbackServer
+from race_harness.fakes.ontap import FakeOntap, LoopbackServer
 
 TARGET_RATIO = 1.5
 VOLUME_QUERY = (

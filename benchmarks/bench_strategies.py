@@ -29,7 +29,7 @@ complete (unpruned) runs and the reduction factor, with the verdicts.
 Prints Markdown tables (progress on stderr), then writes everything as JSON
 (``--json PATH``, default stdout).
 
-    python -m benchmarks.bench_strategies [--seeds 20] [--budget 2000] [--json out.json]
+    python -m race_harness.benchmarks.bench_strategies [--seeds 20] [--budget 2000] [--json out.json]
 """
 
 from __future__ import annotations
@@ -51,9 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import eventlet  # noqa: E402
 
 import harness  # noqa: E402
-from benchmarks.common import machine, progress, quiet_code_under_test, versions  # noqa: E402
-from benchmarks.table import markdown_table  # noqa: E402
-from harness.errors import HubBypassError, ScheduleDivergence, UncontrolledConcurrency  # noqa: E402
+from harness._errors import HubBypassError, ScheduleDivergence, UncontrolledConcurrency  # noqa: E402
+from harness._targets import Registry, Target, load_registry  # noqa: E402
 from harness.strategies import (  # noqa: E402
     BoundedDfsStrategy,
     DfsStrategy,
@@ -61,7 +60,8 @@ from harness.strategies import (  # noqa: E402
     RandomStrategy,
     Strategy,
 )
-from harness.targets import Registry, Target, load_registry  # noqa: E402
+from race_harness.benchmarks.common import machine, progress, quiet_code_under_test, versions  # noqa: E402
+from race_harness.benchmarks.table import markdown_table  # noqa: E402
 
 
 # -- small buggy programs ------------------------------------------------------------------

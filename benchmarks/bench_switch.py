@@ -46,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import eventlet  # noqa: E402
 
-from harness.explore import environment, run_once  # noqa: E402
-from harness.scheduler import RunConfig  # noqa: E402
+from harness._engine.run import RunConfig  # noqa: E402
+from harness._search.explore import environment, run_once  # noqa: E402
+from harness._targets import Target  # noqa: E402
 from harness.strategies import RandomStrategy  # noqa: E402
 from harness.strategies.base import Decision, ExecutionSummary  # noqa: E402
-from harness.targets import Target  # noqa: E402
 
 TOTAL_SWITCHES = 20_000
 TARGET = 1.5  # the goal: at most 1.5x the stock hub per switch

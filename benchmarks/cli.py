@@ -5,7 +5,7 @@ A plug-in command (entry point group ``race_harness.commands``):
 ``set_defaults(func=...)``, and ``func(args)`` returns the exit code (0: the
 benchmark ran; missed targets are figures, not errors).  Progress goes to
 stderr, the table to stdout, the JSON to ``--json``.  ``python -m
-benchmarks.cli`` runs it without the harness CLI.
+race_harness.benchmarks.cli`` runs it without the harness CLI.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from benchmarks import runner, table
-    from benchmarks.common import progress
+    from race_harness.benchmarks import runner, table
+    from race_harness.benchmarks.common import progress
 
     command = "race-harness bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 \
         else "race-harness bench"
@@ -59,7 +59,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.cli")
+    parser = argparse.ArgumentParser(prog="python -m race_harness.benchmarks.cli")
     register(parser.add_subparsers(title="commands", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
     code: int = args.func(args)

@@ -25,7 +25,7 @@ from typing import Any
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-from harness.targets import Target, load_registry  # noqa: E402
+from harness._targets import Target, load_registry  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class RequestCounter:
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[RequestCounter]:
-        from fakes.ontap.fake import FakeOntap
+        from race_harness.fakes.ontap.fake import FakeOntap
 
         original = FakeOntap.handle
 

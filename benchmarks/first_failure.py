@@ -1,6 +1,6 @@
 """Time to the first failure: the naive hunts against each of our strategies, in one run.
 
-The naive side is ``benchmarks.naive``; ours explores the matching registered
+The naive side is ``race_harness.benchmarks.naive``; ours explores the matching registered
 target (race 1: ``session_overwrite:old`` preemptive, the model of native
 threads; race 2: ``ems_vserver:old`` cooperative, eventlet's own switches)
 with every strategy ``make_strategy`` knows, counting the requests the fake
@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import naive
-from benchmarks.common import Budget, RequestCounter, ratio, registry_targets
-from benchmarks.strategies import available_strategies
 from harness import explore, replay
-from harness.targets import Target
+from harness._targets import Target
+from race_harness.benchmarks import naive
+from race_harness.benchmarks.common import Budget, RequestCounter, ratio, registry_targets
+from race_harness.benchmarks.strategies import available_strategies
 
 CASES = (
     ("session", "session_overwrite:old", "preemptive", "threads_session"),

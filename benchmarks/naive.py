@@ -50,11 +50,11 @@ from typing import Any
 import eventlet
 import greenlet
 
-import fakes.ontap.fake as fake_module
-import fakes.ontap.journal as journal_module
-from fakes.ontap import FakeOntap
-from scenarios.netapp.backend import DATA_SVM, SHARES, make_backend, make_client
-from scenarios.netapp.variants import VARIANTS
+import race_harness.fakes.ontap.fake as fake_module
+import race_harness.fakes.ontap.journal as journal_module
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.scenarios.netapp.backend import DATA_SVM, SHARES, make_backend, make_client
+from race_harness.scenarios.netapp.variants import VARIANTS
 
 IO_LATENCY = 0.001
 SPREAD = 0.100

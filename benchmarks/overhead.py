@@ -4,7 +4,7 @@ For each scenario: the wall time per schedule of an exploration (random walk,
 ``stop_on_failure=False``, explorations of 100 schedules in full mode, the
 per-exploration set-up amortised in, and measured on its own as
 ``exploration_setup_ms``: what a one-schedule exploration pays on top), and
-the wall time of its sequential twin (``benchmarks.sequential``: the same client
+the wall time of its sequential twin (``race_harness.benchmarks.sequential``: the same client
 calls, fake and adapter, one after the other, no harness).  The two are
 measured in alternating rounds so that load on a shared machine hits both
 alike; the ratio is the median of the per-round ratios.
@@ -30,10 +30,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Budget, RequestCounter, ms, ratio, registry_targets
-from benchmarks.sequential import baseline_for
 from harness import explore
-from harness.targets import Target
+from harness._targets import Target
+from race_harness.benchmarks.common import Budget, RequestCounter, ms, ratio, registry_targets
+from race_harness.benchmarks.sequential import baseline_for
 
 TARGET_RATIO = 1.5
 CATEGORIES = ("fakes", "scenarios", "harness", "requests", "eventlet", "other")

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.common import Budget
-from benchmarks.strategies import reducing_strategy, strategy
 from harness import explore
+from harness._targets import MODELS, Target, load_registry
 from harness.strategies import Strategy
-from harness.targets import MODELS, Target, load_registry
+from race_harness.benchmarks.common import Budget
+from race_harness.benchmarks.strategies import reducing_strategy, strategy
 
 QUICK_CELLS = (("session_overwrite:old", "cooperative"),)
 HEADLINE = ("session_overwrite:old", "cooperative")

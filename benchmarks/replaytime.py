@@ -3,7 +3,7 @@
 For every failing cell (``--quick``: the two races' headline cells) the cell's
 own strategy and budget find a first failure; that schedule is replayed
 (median of ``replays`` replays, with a ``Target`` in hand so the registry is
-not reloaded each time) and shrunk with ``harness.shrink`` when it exists.
+not reloaded each time) and shrunk with ``harness._search.shrink`` when it exists.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.common import Budget, ms
 from harness import Schedule, explore, replay
-from harness.targets import MODELS, Target, load_registry
+from harness._targets import MODELS, Target, load_registry
+from race_harness.benchmarks.common import Budget, ms
 
 QUICK_CELLS = (("session_overwrite:old", "preemptive"), ("ems_vserver:old", "cooperative"))
 
@@ -37,7 +37,7 @@ def failing_cells(quick: bool) -> list[tuple[Target, str, str, int]]:
 
 def _shrinker() -> Callable[..., Any] | None:
     try:
-        from harness.shrink import shrink
+        from harness._search.shrink import shrink
     except ImportError:
         return None
     return shrink
@@ -66,7 +66,7 @@ def measure_cell(target: Target, model: str, strategy: str, schedules: int, budg
     }
     shrink = _shrinker()
     if shrink is None:
-        out["shrink"] = {"note": "not available: harness.shrink is missing"}
+        out["shrink"] = {"note": "not available: harness._search.shrink is missing"}
         return out
     started = time.perf_counter()
     shrunk = shrink(target, schedule)

@@ -14,8 +14,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import first_failure, overhead, proof, replaytime, scale, throughput
-from benchmarks.common import DEFAULT_TARGETS, FULL, QUICK, Budget, machine, quiet_code_under_test, versions
+from race_harness.benchmarks import first_failure, overhead, proof, replaytime, scale, throughput
+from race_harness.benchmarks.common import (
+    DEFAULT_TARGETS,
+    FULL,
+    QUICK,
+    Budget,
+    machine,
+    quiet_code_under_test,
+    versions,
+)
 
 QUICK_TARGETS = ("session_overwrite:old", "ems_vserver:old")
 REQUIRED_KEYS = ("machine", "versions", "overhead", "schedules_per_s", "first_failure", "proof", "scale",

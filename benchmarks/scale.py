@@ -1,6 +1,6 @@
 """How the harness scales: bigger programs, and many schedules in one process.
 
-* Growth: the migration scenario (``scenarios.migration_cascade.targets(size=n)``,
+* Growth: the migration scenario (``race_harness.scenarios.migration_cascade.targets(size=n)``,
   the patched client so every schedule runs the whole QA plan) with 2, 10 and
   50 concurrent migrations.  Each size runs in its own Python process, so its
   peak RSS (``ru_maxrss``) is its own and not the benchmark's.
@@ -8,7 +8,7 @@
   ``--quick``) of a small target; a harness that kept anything per schedule
   (traces, greenthreads, timers, journal entries) would grow.
 
-Run one size by hand: ``python -m benchmarks.scale SIZE SCHEDULES``.
+Run one size by hand: ``python -m race_harness.benchmarks.scale SIZE SCHEDULES``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.common import Budget, peak_rss_mb, registry_targets, rss_mb
 from harness import Exploration, explore
+from race_harness.benchmarks.common import Budget, peak_rss_mb, registry_targets, rss_mb
 
 VARIANT = "migration_cascade:patched"
 FLAT_TARGET = "session_overwrite:patched"
@@ -29,7 +29,7 @@ SAMPLES = 20
 
 def grow(size: int, schedules: int) -> dict[str, Any]:
     """In this process: one warm-up schedule, then ``schedules`` timed ones."""
-    from scenarios.migration_cascade import targets
+    from race_harness.scenarios.migration_cascade import targets
 
     target = next(t for t in targets(size=size) if t.name == VARIANT)
     explore(target, schedules=1, database="off")
@@ -46,7 +46,7 @@ def grow(size: int, schedules: int) -> dict[str, Any]:
 
 
 def grow_in_subprocess(size: int, schedules: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", "benchmarks.scale", str(size), str(schedules)]
+    command = [sys.executable, "-m", "race_harness.benchmarks.scale", str(size), str(schedules)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"size": size, "note": f"worker exited {done.returncode}: {done.stderr.strip()[-300:]}"}

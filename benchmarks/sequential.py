@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fakes.ontap import FakeOntap
-from scenarios import ems_vserver, session_overwrite
-from scenarios.migration_cascade import DEFAULT_SIZE, MIGRATION_VARIANTS
-from scenarios.netapp.backend import BACKEND_HOST, SHARES, make_backend, make_client
-from scenarios.netapp.migration import VmwareVolume, VolumeRpcModel
-from scenarios.netapp.variants import VARIANTS
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.scenarios import ems_vserver, session_overwrite
+from race_harness.scenarios.migration_cascade import DEFAULT_SIZE, MIGRATION_VARIANTS
+from race_harness.scenarios.netapp.backend import BACKEND_HOST, SHARES, make_backend, make_client
+from race_harness.scenarios.netapp.migration import VmwareVolume, VolumeRpcModel
+from race_harness.scenarios.netapp.variants import VARIANTS
 
 Baseline = Callable[[], FakeOntap]
 

@@ -6,7 +6,7 @@ accepts today and say what it skipped, rather than fail on a missing one.
 
 from __future__ import annotations
 
-from harness.errors import InvalidSetting
+from harness._errors import InvalidSetting
 from harness.strategies import Strategy, make_strategy
 
 WANTED = ("random", "pct", "dfs", "bounded")

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Budget, registry_targets
-from benchmarks.strategies import available_strategies, missing_strategies, strategy
 from harness import explore
-from harness.targets import Target
+from harness._targets import Target
+from race_harness.benchmarks.common import Budget, registry_targets
+from race_harness.benchmarks.strategies import available_strategies, missing_strategies, strategy
 
 SHARD_TARGET = "ems_vserver:patched"
 # Plug-ins with nothing to do here, off so that start-up (paid per xdist worker) is
@@ -76,7 +76,7 @@ import os
 import time
 
 import pytest
-from scenarios.{module} import targets
+from race_harness.scenarios.{module} import targets
 
 TARGET = next(t for t in targets() if t.name == {name!r})
 

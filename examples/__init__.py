@@ -3,7 +3,7 @@
 Each module is written the way a real library would be, opens with the story
 of its race, and ends with two zero-argument programs, ``buggy`` and
 ``fixed``, that exercise the library and assert what must hold: harness
-targets, e.g. ``race-harness explore examples.token_cache:buggy --strategy dfs``.
+targets, e.g. ``race-harness explore race_harness.examples.token_cache:buggy --strategy dfs``.
 
 * ``token_cache``: check-then-act cache fill (two callers both miss and fetch);
 * ``change_feed``: lost wakeup with ``Event.reset`` (a change published while

@@ -12,7 +12,19 @@ import warnings as _warnings
 # eventlet code, so that one message (and only it) is noise here.
 _warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-from harness.errors import (
+from harness._engine.points import (
+    current_thread_name,
+    in_run,
+    io_point,
+    note,
+    now,
+    record_failure,
+    touch,
+    violation,
+    yield_point,
+)
+from harness._engine.run import RunResult
+from harness._errors import (
     DeadlockError,
     HarnessError,
     HubBypassError,
@@ -25,22 +37,10 @@ from harness.errors import (
     UncontrolledConcurrency,
     UnknownTarget,
 )
-from harness.explore import Exploration, Failure, explore, replay
-from harness.points import (
-    current_thread_name,
-    in_run,
-    io_point,
-    note,
-    now,
-    record_failure,
-    touch,
-    violation,
-    yield_point,
-)
-from harness.schedule import Schedule
-from harness.scheduler import RunResult
-from harness.settings import Settings
-from harness.targets import Expectation, Registry, Target, fingerprint_of
+from harness._schedule import Schedule
+from harness._search.explore import Exploration, Failure, explore, replay
+from harness._settings import Settings
+from harness._targets import Expectation, Registry, Target, fingerprint_of
 
 __all__ = [
     "DeadlockError",

@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from harness.points import yield_point
+from harness._engine.points import yield_point
 
 _MISSING = object()
 

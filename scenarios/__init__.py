@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def register(registry: Registry) -> None:
     """Add the targets of every scenario module, in a fixed order."""
-    from scenarios import cinder_upstream, ems_vserver, migration_cascade, session_overwrite
+    from race_harness.scenarios import cinder_upstream, ems_vserver, migration_cascade, session_overwrite
 
     for module in (session_overwrite, ems_vserver, migration_cascade, cinder_upstream):
         module.register(registry)

@@ -48,7 +48,7 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-from scenarios.netapp.client import ems_body
+from race_harness.scenarios.netapp.client import ems_body
 
 CINDER_VERSION = "29.0.0"
 INSTALL_HINT = "pip install -e '.[cinder]'"
@@ -330,7 +330,7 @@ class EmsObservation:
 
 def observe_ems(variant: Variant) -> EmsObservation:
     """Run one EMS call alone (no harness) and record every ``set_vserver`` it makes."""
-    from fakes.ontap import FakeOntap
+    from race_harness.fakes.ontap import FakeOntap
 
     cinder = load()
     fake = FakeOntap.default(oracle="collect")

@@ -64,8 +64,8 @@ from collections.abc import Callable
 from typing import Any
 
 from harness import Expectation, Registry, Target, fingerprint_of
-from scenarios import cinder_support
-from scenarios.cinder_support import DATA_SVM, EMS_MESSAGE, VARIANTS, Variant
+from race_harness.scenarios import cinder_support
+from race_harness.scenarios.cinder_support import DATA_SVM, EMS_MESSAGE, VARIANTS, Variant
 
 SESSION_FLEXVOL = "/nfs_volume_ds01"
 EMS_FLEXVOL = "/nfs_volume_ds02"
@@ -101,7 +101,7 @@ def race(variant: Variant, oracle: str, operations: tuple[Operation, ...]) -> Ca
     def body() -> None:
         import eventlet
 
-        from fakes.ontap import FakeOntap
+        from race_harness.fakes.ontap import FakeOntap
 
         fake = FakeOntap.default(oracle=oracle)  # type: ignore[arg-type]
         with fake.installed():

@@ -24,7 +24,7 @@ never overlap the t=0 EMS; the volume manager's start-up capability report,
 published right after, does: it asks ``get_flexvol_capacity`` per pool while
 the EMS greenthread runs.  That is the lookup that fails here.
 
-Targets (every client variant of ``scenarios.netapp.variants``):
+Targets (every client variant of ``race_harness.scenarios.netapp.variants``):
 
 * ``ems_vserver:<variant>``: the start-up window.  ``init_host`` runs the
   inline SSC refresh, starts the looping tasks (EMS due at its initial delay)
@@ -61,15 +61,21 @@ from typing import Literal
 
 import eventlet
 
-from fakes.ontap import FakeOntap
 from harness import Expectation, Registry, Target, fingerprint_of
-from harness.targets import Model
-from scenarios.netapp import backend as wiring
-from scenarios.netapp import client, connection, driver, looping, service, variants
-from scenarios.netapp.backend import ADMIN_SVM, SHARES, Backend, make_backend, preemptive_instrumentation
-from scenarios.netapp.looping import ONE_HOUR
-from scenarios.netapp.symptoms import wrong_svm_report
-from scenarios.netapp.variants import VARIANTS, ClientVariant
+from harness._targets import Model
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.scenarios.netapp import backend as wiring
+from race_harness.scenarios.netapp import client, connection, driver, looping, service, variants
+from race_harness.scenarios.netapp.backend import (
+    ADMIN_SVM,
+    SHARES,
+    Backend,
+    make_backend,
+    preemptive_instrumentation,
+)
+from race_harness.scenarios.netapp.looping import ONE_HOUR
+from race_harness.scenarios.netapp.symptoms import wrong_svm_report
+from race_harness.scenarios.netapp.variants import VARIANTS, ClientVariant
 
 STARTUP_WINDOW = 120.0
 HOURLY_WINDOW = ONE_HOUR + 90.0

@@ -53,21 +53,27 @@ from typing import Literal
 
 import eventlet
 
-from fakes.ontap import FakeOntap
 from harness import Expectation, Registry, Target, fingerprint_of
-from harness.targets import Model
-from scenarios.netapp import backend as wiring
-from scenarios.netapp import client, connection, driver, looping, migration, service, variants
-from scenarios.netapp.backend import BACKEND_HOST, SHARES, Backend, make_backend, preemptive_instrumentation
-from scenarios.netapp.errors import InvalidVolume
-from scenarios.netapp.migration import (
+from harness._targets import Model
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.scenarios.netapp import backend as wiring
+from race_harness.scenarios.netapp import client, connection, driver, looping, migration, service, variants
+from race_harness.scenarios.netapp.backend import (
+    BACKEND_HOST,
+    SHARES,
+    Backend,
+    make_backend,
+    preemptive_instrumentation,
+)
+from race_harness.scenarios.netapp.errors import InvalidVolume
+from race_harness.scenarios.netapp.migration import (
     CrossVcenterMigrationModel,
     RetryingMigrationModel,
     VmwareVolume,
     VolumeRpcModel,
 )
-from scenarios.netapp.symptoms import cause_chain, describe_request, logged_errors
-from scenarios.netapp.variants import VARIANTS, ClientVariant
+from race_harness.scenarios.netapp.symptoms import cause_chain, describe_request, logged_errors
+from race_harness.scenarios.netapp.variants import VARIANTS, ClientVariant
 
 DEFAULT_SIZE = 3
 Verdict = Literal["pass", "fail"]

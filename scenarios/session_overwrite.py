@@ -42,12 +42,12 @@ from collections.abc import Callable
 
 import eventlet
 
-from fakes.ontap import FakeOntap
 from harness import Expectation, Registry, Target, fingerprint_of
-from scenarios.netapp import backend as wiring
-from scenarios.netapp import client, connection, variants
-from scenarios.netapp.backend import DATA_SVM, make_client, preemptive_instrumentation
-from scenarios.netapp.variants import VARIANTS, ClientVariant
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.scenarios.netapp import backend as wiring
+from race_harness.scenarios.netapp import client, connection, variants
+from race_harness.scenarios.netapp.backend import DATA_SVM, make_client, preemptive_instrumentation
+from race_harness.scenarios.netapp.variants import VARIANTS, ClientVariant
 
 FLEXVOL_PATH = "/nfs_volume_ds01"
 

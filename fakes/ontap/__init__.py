@@ -15,11 +15,11 @@ loopback HTTP server.
 
 from __future__ import annotations
 
-from fakes.ontap.fake import FakeOntap
-from fakes.ontap.journal import Journal, JournalEntry
-from fakes.ontap.oracle import WrongSvmRequest
-from fakes.ontap.server import LoopbackServer
-from fakes.ontap.state import ClusterState
+from race_harness.fakes.ontap.fake import FakeOntap
+from race_harness.fakes.ontap.journal import Journal, JournalEntry
+from race_harness.fakes.ontap.oracle import WrongSvmRequest
+from race_harness.fakes.ontap.server import LoopbackServer
+from race_harness.fakes.ontap.state import ClusterState
 
 __all__ = [
     "ClusterState",

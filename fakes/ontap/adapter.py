@@ -24,7 +24,7 @@ import requests
 import requests_mock
 
 if TYPE_CHECKING:
-    from fakes.ontap.fake import FakeOntap
+    from race_harness.fakes.ontap.fake import FakeOntap
 
 
 class FakeAdapter(requests_mock.Adapter):

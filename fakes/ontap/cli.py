@@ -5,7 +5,7 @@ baselines.  The command is a plug-in: :func:`register` adds it to whatever
 argparse sub-command set the harness CLI builds (entry point group
 ``race_harness.commands``), following the ``set_defaults(func=...)``
 convention: ``func(args)`` returns the exit code.  ``python -m
-fakes.ontap.cli fake-ontap serve`` runs it without the harness CLI.
+race_harness.fakes.ontap.cli fake-ontap serve`` runs it without the harness CLI.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from fakes.ontap.fake import DEFAULT_SVMS, FakeOntap
-from fakes.ontap.server import LoopbackServer
-from fakes.ontap.state import DEFAULT_ADMIN_SVM
+from race_harness.fakes.ontap.fake import DEFAULT_SVMS, FakeOntap
+from race_harness.fakes.ontap.server import LoopbackServer
+from race_harness.fakes.ontap.state import DEFAULT_ADMIN_SVM
 
 
 def parse_svms(spec: str) -> dict[str, list[str]]:
@@ -97,7 +97,7 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None, out:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fakes.ontap.cli")
+    parser = argparse.ArgumentParser(prog="python -m race_harness.fakes.ontap.cli")
     register(parser.add_subparsers(title="commands", metavar="COMMAND", required=True))
     args = parser.parse_args(argv)
     code: int = args.func(args)

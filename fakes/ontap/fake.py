@@ -3,19 +3,19 @@
 Every request, whichever transport brought it, goes through
 :meth:`FakeOntap.handle`, in this order:
 
-1. read the request (:mod:`fakes.ontap.request`), never raising;
+1. read the request (:mod:`race_harness.fakes.ontap.request`), never raising;
 2. journal it with the virtual time, the sending greenthread and the intent
    that greenthread declared, and add a ``request`` event to the run's trace;
 3. let the oracle judge it: in ``"raise"`` mode a wrong-SVM request fails the
    run and raises in the sender here, unanswered;
 4. ``io_point("ontap send ...")``: the request is on the wire, other
    greenthreads may run;
-5. answer it from the state (:mod:`fakes.ontap.routes`);
+5. answer it from the state (:mod:`race_harness.fakes.ontap.routes`);
 6. ``io_point("ontap recv ...", latency)``: the answer travels back.
 
 Both points carry footprints (the journal's append, the route's tables) so
 the harness's partial-order reduction knows which requests commute; they do
-not vouch for the client's own steps (see ``harness/footprint.py``).
+not vouch for the client's own steps (see ``harness/_engine/footprint.py``).
 
 Outside a harness run the points are no-ops and the clock is real, so the
 same fake serves plain tests and the loopback server.
@@ -31,15 +31,15 @@ from typing import Any
 
 import requests
 
-from fakes.ontap.adapter import FakeAdapter, install, url_prefixes
-from fakes.ontap.journal import Journal
-from fakes.ontap.oracle import Oracle, OracleMode
-from fakes.ontap.records import Record
-from fakes.ontap.request import Credentials, Request, parse_request
-from fakes.ontap.routes import RouteTable, answer, route_footprint
-from fakes.ontap.state import DEFAULT_ADMIN_SVM, DEFAULT_VERSION, ClusterState
 from harness import current_thread_name, in_run, io_point, note, now
-from harness.footprint import Footprint
+from harness._engine.footprint import Footprint
+from race_harness.fakes.ontap.adapter import FakeAdapter, install, url_prefixes
+from race_harness.fakes.ontap.journal import Journal
+from race_harness.fakes.ontap.oracle import Oracle, OracleMode
+from race_harness.fakes.ontap.records import Record
+from race_harness.fakes.ontap.request import Credentials, Request, parse_request
+from race_harness.fakes.ontap.routes import RouteTable, answer, route_footprint
+from race_harness.fakes.ontap.state import DEFAULT_ADMIN_SVM, DEFAULT_VERSION, ClusterState
 
 NOTHING = Footprint()  # the send touches no server state; the journal declares its own append
 

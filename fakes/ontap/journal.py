@@ -20,8 +20,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fakes.ontap.query import parse_query
 from harness import current_thread_name, touch
+from race_harness.fakes.ontap.query import parse_query
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fakes.ontap.journal import JournalEntry
 from harness import record_failure, violation
+from race_harness.fakes.ontap.journal import JournalEntry
 
 OracleMode = Literal["raise", "collect"]
 MODES: tuple[OracleMode, ...] = ("raise", "collect")

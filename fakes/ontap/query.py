@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
-from fakes.ontap import errors
-from fakes.ontap.records import Kind, Record
+from race_harness.fakes.ontap import errors
+from race_harness.fakes.ontap.records import Kind, Record
 
 CONTROL = frozenset({"fields", "max_records", "return_records", "return_timeout"})
 _SAFE = "/*|,!<>=.:_-"

@@ -1,7 +1,7 @@
 """How ONTAP renders each model object as JSON, and which fields exist.
 
 Each ``*_record`` function returns the *full* record (every field ONTAP
-would return for ``fields=*``); :mod:`fakes.ontap.query` then trims it to what
+would return for ``fields=*``); :mod:`race_harness.fakes.ontap.query` then trims it to what
 the request asked for.  The field catalogues are derived from sample records,
 so a field added to a renderer is immediately queryable and selectable, and
 an unknown one is refused exactly as ONTAP refuses it.
@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from fakes.ontap.state import Aggregate, Cluster, FlexVol, Job, Node, Svm
+from race_harness.fakes.ontap.state import Aggregate, Cluster, FlexVol, Job, Node, Svm
 
 Record = dict[str, Any]
 
@@ -186,7 +186,7 @@ class Kind:
 
 
 def _sample_kinds() -> dict[str, Kind]:
-    from fakes.ontap.state import ClusterState
+    from race_harness.fakes.ontap.state import ClusterState
 
     state = ClusterState.build({"svm": ["vol"]})
     vol = state.volumes[-1]

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from fakes.ontap.query import parse_query
+from race_harness.fakes.ontap.query import parse_query
 
 SVM_HEADER = "x-dot-svm-name"
 _SLASHES = re.compile(r"/{2,}")

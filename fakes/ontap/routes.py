@@ -19,13 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fakes.ontap import errors
-from fakes.ontap.query import answer_collection, answer_object
-from fakes.ontap.records import KINDS, Record, file_entries
-from fakes.ontap.request import Request
-from fakes.ontap.state import ClusterState, Svm
-from fakes.ontap.writes import create_ems_log, create_volume
-from harness.footprint import Footprint
+from harness._engine.footprint import Footprint
+from race_harness.fakes.ontap import errors
+from race_harness.fakes.ontap.query import answer_collection, answer_object
+from race_harness.fakes.ontap.records import KINDS, Record, file_entries
+from race_harness.fakes.ontap.request import Request
+from race_harness.fakes.ontap.state import ClusterState, Svm
+from race_harness.fakes.ontap.writes import create_ems_log, create_volume
 
 MAX_BODY_BYTES = 1024 * 1024
 Answer = tuple[int, Record | None]

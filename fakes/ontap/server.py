@@ -21,10 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from fakes.ontap.routes import MAX_BODY_BYTES
+from race_harness.fakes.ontap.routes import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
-    from fakes.ontap.fake import FakeOntap
+    from race_harness.fakes.ontap.fake import FakeOntap
 
 LOOPBACK = "127.0.0.1"
 _DRAIN_LIMIT = 16 * MAX_BODY_BYTES

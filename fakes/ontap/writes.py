@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from fakes.ontap import errors
-from fakes.ontap.state import ClusterState, EmsLog, FlexVol, Svm
+from race_harness.fakes.ontap import errors
+from race_harness.fakes.ontap.state import ClusterState, EmsLog, FlexVol, Svm
 
 _VOLUME_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,202}\Z")
 _VOLUME_KEYS = frozenset(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.errors import InvalidSetting
+from harness._errors import InvalidSetting
 from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
 from harness.strategies.bounded import BoundedDfsStrategy
 from harness.strategies.dfs import DfsStrategy

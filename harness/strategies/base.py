@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol, overload, runtime_checkable
 
 
@@ -78,6 +79,16 @@ class LazyOptions(Sequence[Option]):
         return repr(self.seal())
 
 
+class DecisionKind(Enum):
+    """What a decision chooses: who runs next, or which waiter a wake-up goes to."""
+
+    RUN = "run"
+    """Which ready greenthread runs the next step (option 0: eventlet's default)."""
+    WAKE = "wake"
+    """Which of several waiters a wake-up goes to (a queue's getters): no greenthread
+    switches here; the chosen waiter's step comes later."""
+
+
 @dataclass(unsafe_hash=True)  # hashable, as when it was frozen
 class Decision:
     """A point where more than one greenthread could run next.
@@ -98,6 +109,7 @@ class Decision:
     options: Sequence[Option]
     current: int
     preemption: bool
+    kind: DecisionKind = DecisionKind.RUN
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ step go to sleep: running them next would only reorder two commuting steps,
 an order already covered under the earlier sibling.  A sleeping greenthread
 wakes when a dependent step runs.  A run whose next step would be a sleeping
 greenthread's is cut short (``blocked``); an option asleep at its decision is
-never run (``pruned``).  Footprints come from ``harness/footprint.py``;
+never run (``pruned``).  Footprints come from ``harness/_engine/footprint.py``;
 unknown means dependent, so the reduction only skips what is declared
 independent.  Over the whole space (no bound) every Mazurkiewicz trace keeps a
 representative, so an exhaustive proof with reduction reaches the same verdict
@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from harness.errors import InvalidSetting, ScheduleDivergence
-from harness.footprint import Footprint, dependent
+from harness._engine.footprint import Footprint, dependent
+from harness._errors import InvalidSetting, ScheduleDivergence
 from harness.strategies.base import Decision, ExecutionSummary
 
 

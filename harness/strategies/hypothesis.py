@@ -11,7 +11,7 @@ profiles apply (``CI=true``: derandomized, no database).
 
 Hypothesis tells failures apart by exception type and raising line, and
 shrinks each separately; every failing run raises here from the same line, so
-the exception's class is made per ``FailureSignature`` (``harness/signature.py``:
+the exception's class is made per ``FailureSignature`` (``harness/_search/signature.py``:
 error type, raising function, violation categories).  Two race symptoms of one
 program are then two bugs to Hypothesis, each shrunk to its own fewest
 preemptions, never one slipping into the other.
@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING, Any, cast
 import hypothesis
 from hypothesis import strategies as st
 
-from harness.signature import FailureSignature, signature_of
+from harness._search.signature import FailureSignature, signature_of
 from harness.strategies.base import Decision, ExecutionSummary
 
 if TYPE_CHECKING:
-    from harness.explore import Failure
-    from harness.scheduler import RunConfig, RunResult
-    from harness.settings import Settings
-    from harness.targets import Target
+    from harness._engine.run import RunConfig, RunResult
+    from harness._search.explore import Failure
+    from harness._settings import Settings
+    from harness._targets import Target
 
 _PHASES = (hypothesis.Phase.explicit, hypothesis.Phase.reuse, hypothesis.Phase.generate,
            hypothesis.Phase.shrink)
@@ -151,7 +151,7 @@ def _default_decisions(target: Target, config: RunConfig) -> int:
     """Decisions in ``target``'s default-order run (measured once per process: the
     draws' ranges must not change between the test cases of one search).  The
     environment must be installed."""
-    from harness.explore import run_once
+    from harness._search.explore import run_once
     from harness.strategies.replay import ReplayStrategy
 
     key = (target.name, target.fingerprint, repr(config))
@@ -216,9 +216,9 @@ class Interleaving:
     def run(self, target: Any, *, preemption: str | None = None, max_steps: int | None = None,
             until: float | None = None, check: bool = True) -> RunResult:
         """Run ``target`` once; raise InterleavingFailed if it fails and ``check`` is set."""
-        from harness.explore import _config, environment, failure_of, run_once, schedule_of
-        from harness.settings import Settings
-        from harness.targets import resolve_target
+        from harness._search.explore import _config, environment, failure_of, run_once, schedule_of
+        from harness._settings import Settings
+        from harness._targets import resolve_target
 
         resolved = resolve_target(target)
         defaults = Settings.from_env()
@@ -276,8 +276,8 @@ def _finish_shrinking(target: Target, schedule: str, config: RunConfig) -> str |
     """Hypothesis's shrinker is greedy and local; the harness's named passes, which end
     with a bounded search for fewer preemptions, finish the job (for these scenarios
     they find nothing left).  The environment is installed."""
-    from harness.schedule import Schedule
-    from harness.shrink import shrink_installed
+    from harness._schedule import Schedule
+    from harness._search.shrink import shrink_installed
 
     try:
         shrunk, _result, _runs = shrink_installed(target, Schedule.parse(schedule), config, SHRINK_BUDGET)
@@ -304,9 +304,9 @@ def search(target: Target, settings: Settings, config: RunConfig,
 
     Hypothesis shrinks first (to the failure with the fewest preemptions of any
     symptom: multi-bug reporting is off, so it may slip from one to another);
-    the harness's named passes (``harness/shrink.py``) then finish from its
+    the harness's named passes (``harness/_search/shrink.py``) then finish from its
     result, holding its symptom fixed."""
-    from harness.explore import run_once
+    from harness._search.explore import run_once
 
     failing: list[RunResult] = []
     horizon = _default_decisions(target, config)
@@ -337,8 +337,8 @@ def search(target: Target, settings: Settings, config: RunConfig,
 
 
 def _finished(target: Target, settings: Settings, config: RunConfig, result: RunResult) -> RunResult:
-    from harness.schedule import Schedule
-    from harness.shrink import shrink_installed
+    from harness._schedule import Schedule
+    from harness._search.shrink import shrink_installed
 
     schedule = Schedule(target.name, settings.preemption, target.fingerprint, result.choices)
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random as _random
 
-from harness.errors import InvalidSetting
+from harness._errors import InvalidSetting
 from harness.strategies.base import Decision, ExecutionSummary
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.errors import ScheduleDivergence
+from harness._errors import ScheduleDivergence
 from harness.strategies.base import Decision, ExecutionSummary
 
 

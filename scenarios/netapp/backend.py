@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scenarios.netapp.client import RestClientModel
-from scenarios.netapp.connection import RestNaServerModel
-from scenarios.netapp.driver import NfsDriverModel
-from scenarios.netapp.service import SchedulerCacheModel, VolumeManagerModel
-from scenarios.netapp.variants import ClientVariant
+from race_harness.scenarios.netapp.client import RestClientModel
+from race_harness.scenarios.netapp.connection import RestNaServerModel
+from race_harness.scenarios.netapp.driver import NfsDriverModel
+from race_harness.scenarios.netapp.service import SchedulerCacheModel, VolumeManagerModel
+from race_harness.scenarios.netapp.variants import ClientVariant
 
 if TYPE_CHECKING:
-    from fakes.ontap import FakeOntap
+    from race_harness.fakes.ontap import FakeOntap
 
 DATA_SVM = "svm_data_001"
 ADMIN_SVM = "cluster_admin_svm"

@@ -16,8 +16,8 @@ from typing import Any
 
 import eventlet
 
-from scenarios.netapp.connection import Body, Query, RestNaServerModel
-from scenarios.netapp.errors import NaApiError, NetAppDriverException, VolumeBackendAPIException
+from race_harness.scenarios.netapp.connection import Body, Query, RestNaServerModel
+from race_harness.scenarios.netapp.errors import NaApiError, NetAppDriverException, VolumeBackendAPIException
 
 HTTP_ACCEPTED = 202
 DEFAULT_MAX_PAGE_LENGTH = 10000

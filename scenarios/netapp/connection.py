@@ -28,7 +28,7 @@ from requests import auth
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from scenarios.netapp.errors import NaApiError
+from race_harness.scenarios.netapp.errors import NaApiError
 
 Headers = dict[str, str]
 Query = dict[str, Any]

@@ -26,9 +26,9 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from scenarios.netapp.client import RestClientModel
-from scenarios.netapp.errors import NetAppDriverException
-from scenarios.netapp.looping import ONE_HOUR, LoopingCalls
+from race_harness.scenarios.netapp.client import RestClientModel
+from race_harness.scenarios.netapp.errors import NetAppDriverException
+from race_harness.scenarios.netapp.looping import ONE_HOUR, LoopingCalls
 
 Intent = Callable[[str | None], contextlib.AbstractContextManager[object]]
 GIB = 1024.0**3

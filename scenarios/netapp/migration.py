@@ -21,8 +21,8 @@ from typing import Any
 import eventlet
 
 from harness import io_point
-from scenarios.netapp.errors import extract_host
-from scenarios.netapp.service import SchedulerCacheModel, VolumeManagerModel
+from race_harness.scenarios.netapp.errors import extract_host
+from race_harness.scenarios.netapp.service import SchedulerCacheModel, VolumeManagerModel
 
 
 @dataclass

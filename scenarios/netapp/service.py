@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios.netapp.driver import NfsDriverModel
-from scenarios.netapp.looping import FixedIntervalLoopingCall
+from race_harness.scenarios.netapp.driver import NfsDriverModel
+from race_harness.scenarios.netapp.looping import FixedIntervalLoopingCall
 
 REPORT_INTERVAL = 60.0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from fakes.ontap.journal import JournalEntry
+    from race_harness.fakes.ontap.journal import JournalEntry
 
 
 class Logged(Protocol):

@@ -15,15 +15,15 @@ from typing import Any
 
 import eventlet.semaphore
 
-from scenarios.netapp.client import EMS_PATH, RestClientModel, ems_body
-from scenarios.netapp.connection import (
+from race_harness.scenarios.netapp.client import EMS_PATH, RestClientModel, ems_body
+from race_harness.scenarios.netapp.connection import (
     Body,
     LocalSessionRestNaServer,
     Query,
     RestNaServerModel,
     VserverParamRestNaServer,
 )
-from scenarios.netapp.errors import NaApiError
+from race_harness.scenarios.netapp.errors import NaApiError
 
 
 class SessionFixClient(RestClientModel):

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from benchmarks import naive, throughput
-from benchmarks.common import QUICK, RequestCounter, registry_targets
-from benchmarks.overhead import category
-from benchmarks.runner import REQUIRED_KEYS
-from benchmarks.sequential import baseline_for
 from harness import explore
+from race_harness.benchmarks import naive, throughput
+from race_harness.benchmarks.common import QUICK, RequestCounter, registry_targets
+from race_harness.benchmarks.overhead import category
+from race_harness.benchmarks.runner import REQUIRED_KEYS
+from race_harness.benchmarks.sequential import baseline_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,7 +116,7 @@ def test_green_hunt_blames_no_innocent_greenthread() -> None:
 
 def test_profile_categories_follow_the_file_a_function_lives_in() -> None:
     root = str(ROOT)
-    assert category(f"{root}/harness/scheduler.py", "loop") == "harness"
+    assert category(f"{root}/harness/_engine/run.py", "loop") == "harness"
     assert category(f"{root}/fakes/ontap/fake.py", "handle") == "fakes"
     assert category("/x/site-packages/requests_mock/adapter.py", "send") == "fakes"
     assert category("/x/site-packages/urllib3/util/url.py", "parse_url") == "requests"

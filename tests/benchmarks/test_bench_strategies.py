@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 from importlib.util import find_spec
 
-from benchmarks import bench_strategies as bench
+from harness._targets import Expectation, Registry, Target
 from harness.strategies import BoundedDfsStrategy, RandomStrategy
-from harness.targets import Expectation, Registry, Target
+from race_harness.benchmarks import bench_strategies as bench
 
 # B must read the flag open, then closed: two preemptions (a toy from the benchmark, made small).
 NEEDS_TWO = bench._target("needs_two", functools.partial(bench.window, length=6, at=3, reread=True))

@@ -77,10 +77,10 @@ HISTORY = [
 FAST_CLI = '''
 import sys
 
-from harness import targets
+from harness import _targets as targets
 
 targets.load_registry = targets.Registry
-from harness.cli import main
+from harness._frontends.cli import main
 
 sys.exit(main(sys.argv[1:]))
 '''

@@ -7,12 +7,21 @@ import threading
 import eventlet
 import pytest
 
-from harness.cli import main
-from harness.errors import UncontrolledConcurrency
-from harness.recheck import FOUND, INCONCLUSIVE, PASSED, PROVED, REFUSED, REPRODUCED, PrefixStrategy, recheck
+from harness._errors import UncontrolledConcurrency
+from harness._frontends.cli import main
+from harness._search.recheck import (
+    FOUND,
+    INCONCLUSIVE,
+    PASSED,
+    PROVED,
+    REFUSED,
+    REPRODUCED,
+    PrefixStrategy,
+    recheck,
+)
+from harness._targets import Target
 from harness.strategies import DfsStrategy
 from harness.strategies.base import Decision, ExecutionSummary, Option
-from harness.targets import Target
 
 
 def _lost_update(workers: int, warm_up: int) -> None:
@@ -119,7 +128,7 @@ def test_replay_command_exit_codes(
     import sys
     import types
 
-    from harness import targets
+    from harness import _targets as targets
 
     module = types.ModuleType("recheck_programs")
     module.racy = lambda: _lost_update(2, 2)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from fakes.ontap import FakeOntap
+from race_harness.fakes.ontap import FakeOntap
 
 
 class Caller:

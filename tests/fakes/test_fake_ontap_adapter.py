@@ -8,8 +8,8 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from fakes.ontap import FakeOntap
-from fakes.ontap.adapter import FakeAdapter, is_installed, url_prefixes
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.fakes.ontap.adapter import FakeAdapter, is_installed, url_prefixes
 
 
 def _cinder_like_session() -> requests.Session:

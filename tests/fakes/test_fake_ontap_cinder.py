@@ -22,8 +22,8 @@ cinder_exception = pytest.importorskip("cinder.exception", reason=REASON)
 na_utils = pytest.importorskip("cinder.volume.drivers.netapp.utils", reason=REASON)
 oslo_cfg = pytest.importorskip("oslo_config.cfg", reason=REASON)
 
-from fakes.ontap import FakeOntap, WrongSvmRequest  # noqa: E402
-from fakes.ontap import oracle as oracle_module  # noqa: E402
+from race_harness.fakes.ontap import FakeOntap, WrongSvmRequest  # noqa: E402
+from race_harness.fakes.ontap import oracle as oracle_module  # noqa: E402
 
 pytestmark = pytest.mark.cinder
 

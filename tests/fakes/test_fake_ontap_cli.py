@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from fakes.ontap.cli import parse_svms, register, serve
+from race_harness.fakes.ontap.cli import parse_svms, register, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,7 +98,7 @@ def test_ctrl_c_stops_cleanly() -> None:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "fakes.ontap.cli", "fake-ontap", "serve"],
+            [sys.executable, "-m", "race_harness.fakes.ontap.cli", "fake-ontap", "serve"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from fakes.ontap import FakeOntap
+from race_harness.fakes.ontap import FakeOntap
 
 VOLUME_LOOKUP = {  # what cinder's _get_volume_by_args sends for a junction path
     "type": "rw",

@@ -6,11 +6,11 @@ import eventlet
 import requests
 
 import harness
-from fakes.ontap import FakeOntap
-from fakes.ontap.routes import NO_ROUTE, ROUTE_FOOTPRINTS, ROUTES, route_footprint
 from harness import Target
-from harness.footprint import dependent
+from harness._engine.footprint import dependent
 from harness.strategies import BoundedDfsStrategy
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.fakes.ontap.routes import NO_ROUTE, ROUTE_FOOTPRINTS, ROUTES, route_footprint
 
 
 def test_every_route_declares_its_footprint() -> None:

@@ -9,10 +9,10 @@ import pytest
 import requests
 
 import harness
-from fakes.ontap import FakeOntap, WrongSvmRequest
+from race_harness.fakes.ontap import FakeOntap, WrongSvmRequest
 
 if not hasattr(harness, "explore"):  # the engine is built alongside the fake
-    pytest.skip("harness.explore is not available yet", allow_module_level=True)
+    pytest.skip("harness._search.explore is not available yet", allow_module_level=True)
 
 eventlet = pytest.importorskip("eventlet")
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from fakes.ontap import FakeOntap, WrongSvmRequest
-from fakes.ontap import fake as fake_module
-from fakes.ontap import oracle as oracle_module
+from race_harness.fakes.ontap import FakeOntap, WrongSvmRequest
+from race_harness.fakes.ontap import fake as fake_module
+from race_harness.fakes.ontap import oracle as oracle_module
 
 LOOKUP = {"nas.path": "/nfs_volume_ds02", "fields": "name"}
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from fakes.ontap import FakeOntap, LoopbackServer
+from race_harness.fakes.ontap import FakeOntap, LoopbackServer
 
 EMS = {
     "computer_name": "h",

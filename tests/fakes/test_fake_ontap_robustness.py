@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fakes.ontap import FakeOntap
+from race_harness.fakes.ontap import FakeOntap
 
 AUTH = {"Authorization": "Basic YWRtaW46bmV0YXBwMTIz"}  # admin:netapp123
 SEGMENTS = [

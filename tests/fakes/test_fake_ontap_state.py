@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.ontap import ClusterState, FakeOntap
+from race_harness.fakes.ontap import ClusterState, FakeOntap
 
 
 def test_default_cluster_is_the_incident_cluster() -> None:

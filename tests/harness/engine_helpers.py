@@ -10,10 +10,10 @@ import greenlet
 from eventlet import event, greenthread, hubs, queue
 
 import harness
-from harness import clock
-from harness.schedule import Schedule
-from harness.scheduler import Run, RunResult
-from harness.targets import Target
+from harness._engine import clock
+from harness._engine.run import Run, RunResult
+from harness._schedule import Schedule
+from harness._targets import Target
 
 FINGERPRINT = "0123456789ab"
 

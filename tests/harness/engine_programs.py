@@ -14,10 +14,10 @@ import eventlet
 from eventlet.queue import LightQueue
 from eventlet.semaphore import Semaphore
 
-from harness.explore import environment, run_once, schedule_of
-from harness.scheduler import RunConfig
+from harness._engine.run import RunConfig
+from harness._search.explore import environment, run_once, schedule_of
+from harness._targets import Target
 from harness.strategies import RandomStrategy
-from harness.targets import Target
 
 FINGERPRINT = "0123456789ab"
 

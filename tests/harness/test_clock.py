@@ -10,7 +10,7 @@ import clock_bound_from_import
 import eventlet
 from engine_helpers import run_default
 
-from harness import clock, points
+from harness._engine import clock, points
 
 
 def test_an_hour_of_sleep_takes_no_wall_time() -> None:

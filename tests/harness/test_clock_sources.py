@@ -3,7 +3,7 @@
 ``clock_sources_library`` reads the clock through the time module, names
 bound at import, datetime, the calendar functions, oslo_utils.timeutils,
 default arguments, class attributes and a closure; the harness rebinds all
-of them for the exploration (the rule is in ``harness/clock.py``).  Its last
+of them for the exploration (the rule is in ``harness/_engine/clock.py``).  Its last
 two ways (a dict value and an instance attribute made at import) are not
 covered: the clock audit reports them as ``RealClockRead``.
 """
@@ -24,7 +24,7 @@ from engine_helpers import make_target, schedule_for
 from oslo_utils import timeutils
 
 import harness
-from harness import clock
+from harness._engine import clock
 
 LATER = clock.EPOCH + 60  # every reading is taken a virtual minute into the run
 

@@ -19,8 +19,8 @@ from engine_helpers import (
 from engine_programs import guarded_update, lost_update
 
 import harness
-from harness.errors import ScheduleDivergence, StaleSchedule
-from harness.schedule import Schedule
+from harness._errors import ScheduleDivergence, StaleSchedule
+from harness._schedule import Schedule
 from harness.strategies import RandomStrategy
 from harness.strategies.base import Decision
 

@@ -6,7 +6,7 @@ import eventlet
 
 import harness
 from harness import Target
-from harness.footprint import OPAQUE, Footprint, FootprintBuilder, dependent
+from harness._engine.footprint import OPAQUE, Footprint, FootprintBuilder, dependent
 from harness.instrument import shared_attributes
 from harness.strategies import BoundedDfsStrategy
 

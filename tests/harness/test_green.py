@@ -7,7 +7,7 @@ import pytest
 from engine_helpers import run_default
 from eventlet import event, greenthread, queue
 
-from harness import green
+from harness._engine import patches as green
 
 
 def test_event_waiters_wake_in_greenthread_order() -> None:

@@ -16,9 +16,9 @@ from eventlet.hubs.timer import LocalTimer, Timer
 from eventlet.semaphore import Semaphore
 
 import harness
-from harness.clock import EPOCH
-from harness.errors import HubBypassError
-from harness.hub import DeterministicHub, Entry, timer_owner
+from harness._engine.clock import EPOCH
+from harness._engine.hub import DeterministicHub, Entry, timer_owner
+from harness._errors import HubBypassError
 
 
 class StubRun:

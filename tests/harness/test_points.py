@@ -9,8 +9,8 @@ import eventlet
 from engine_helpers import run_default
 
 import harness
-from harness import points
-from harness.clock import EPOCH
+from harness._engine import points
+from harness._engine.clock import EPOCH
 
 
 def test_outside_a_run_every_point_is_a_no_op() -> None:
@@ -129,7 +129,7 @@ def test_a_point_from_another_os_thread_does_not_reach_the_run() -> None:
 def test_thread_names_tell_greenthreads_apart_outside_a_run() -> None:
     import eventlet
 
-    from harness.points import current_thread_name
+    from harness._engine.points import current_thread_name
 
     main = current_thread_name()
     names: list[str] = []

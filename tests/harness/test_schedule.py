@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.errors import InvalidSchedule
-from harness.schedule import MAX_OPTION, Schedule, decode_choices, encode_choices
+from harness._errors import InvalidSchedule
+from harness._schedule import MAX_OPTION, Schedule, decode_choices, encode_choices
 
 GOOD = "rh1:ems_vserver:old:c:1a2f:0x3.2.1x2"
 

@@ -12,9 +12,9 @@ from engine_helpers import make_target, run_default
 from eventlet.semaphore import Semaphore
 
 import harness
-from harness.errors import DeadlockError, HarnessError, StepLimitExceeded
-from harness.explore import environment
-from harness.scheduler import Run, RunConfig
+from harness._engine.run import Run, RunConfig
+from harness._errors import DeadlockError, HarnessError, StepLimitExceeded
+from harness._search.explore import environment
 from harness.strategies import DfsStrategy, ReplayStrategy
 from harness.strategies.base import Decision, ExecutionSummary, Option
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import harness
-from harness.errors import InvalidSetting
-from harness.settings import Settings
+from harness._errors import InvalidSetting
+from harness._settings import Settings
 
 
 def test_defaults() -> None:

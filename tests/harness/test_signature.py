@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import harness
-from harness.signature import FailureSignature, signature_of, violation_categories, violation_category
-from harness.trace import Trace
+from harness._engine.trace import Trace
+from harness._search.signature import FailureSignature, signature_of, violation_categories, violation_category
 
 
 def _raised(make: type[BaseException], message: str) -> BaseException:

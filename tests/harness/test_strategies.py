@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from harness.errors import InvalidSetting, ScheduleDivergence
+from harness._errors import InvalidSetting, ScheduleDivergence
 from harness.strategies import (
     DfsStrategy,
     RandomStrategy,

@@ -8,9 +8,9 @@ import pytest
 from engine_programs import lost_update
 
 import harness
-from harness.errors import UnknownTarget
-from harness.schedule import Schedule
-from harness.targets import (
+from harness._errors import UnknownTarget
+from harness._schedule import Schedule
+from harness._targets import (
     Expectation,
     Registry,
     Target,
@@ -113,7 +113,7 @@ def test_a_target_can_carry_its_horizon() -> None:
 
 
 def test_factory_targets_are_built_only_when_their_scenario_is_asked_for() -> None:
-    from harness.targets import Registry, Target
+    from harness._targets import Registry, Target
 
     built: list[str] = []
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import eventlet
 from engine_helpers import run_default
 
-from harness.clock import EPOCH
-from harness.trace import Event, Trace
-from harness.where import caller_label, is_internal
+from harness._engine.clock import EPOCH
+from harness._engine.labels import caller_label, is_internal
+from harness._engine.trace import Event, Trace
 
 
 def test_an_event_is_one_fixed_width_line() -> None:

@@ -9,7 +9,7 @@ import pytest
 from plugin_helpers import run
 
 import harness
-from harness.racetest import leak_guard
+from harness._frontends.racetest import leak_guard
 
 pytest_plugins = ["pytester"]
 
@@ -21,7 +21,7 @@ LEAKY_CANDIDATES = '''
     import pytest
     from eventlet import event, greenthread, hubs, queue
 
-    from harness import clock, points
+    from harness._engine import clock, points
 
     ORIGINAL = {
         "send": event.Event.send, "wait": greenthread.GreenThread.wait,

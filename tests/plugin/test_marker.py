@@ -76,7 +76,7 @@ def test_failing_race_test_shows_error_schedule_timeline_and_violations(racy: py
     result.stdout.fnmatch_lines(["traceback of gt0, the greenthread that failed:",
                                  "Traceback (most recent call last):*frames hidden*",
                                  '  File "*test_racy.py", line *, in test_lost_update'])
-    assert "harness/scheduler.py" not in out, "harness frames are hidden"
+    assert "harness/_engine/run.py" not in out, "harness frames are hidden"
     header = next(line for line in out.splitlines() if line.lstrip().startswith("step") and "| gt0" in line)
     assert re.search(r"\| gt0 +\| gt1 +\| gt2$", header), "one column per greenthread"
     result.stdout.fnmatch_lines(["*- race timeline -*", "*- race violations -*",
@@ -198,7 +198,7 @@ def test_race_fixture_api(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyP
             assert race.index < 4
 
         def test_spawn_outside_a_run_is_refused():
-            from harness.racetest import RaceContext
+            from harness._frontends.racetest import RaceContext
             with pytest.raises(harness.HarnessError, match="only inside the body of a race test"):
                 RaceContext().spawn(lambda: None)
     ''')

@@ -29,9 +29,9 @@ import requests
 from eventlet import event, greenpool, greenthread, hubs, queue, semaphore, tpool
 from eventlet.semaphore import Semaphore
 
-from fakes.ontap import adapter as fake_adapter
-from harness import points
-from harness.targets import Target
+from harness._engine import points
+from harness._targets import Target
+from race_harness.fakes.ontap import adapter as fake_adapter
 
 FINGERPRINT = "0123456789ab"
 
@@ -333,7 +333,7 @@ def _fake_session(fake: object) -> requests.Session:
 
 def fake_requests() -> None:
     """Two greenthreads ask the fake for the cluster: passes in every order."""
-    from fakes.ontap import FakeOntap
+    from race_harness.fakes.ontap import FakeOntap
 
     fake = FakeOntap.default(oracle="collect")
     with fake.installed():
@@ -345,7 +345,7 @@ def fake_requests() -> None:
 
 def fake_then_interrupt() -> None:
     """Ctrl-C while the fake is installed and a request is in flight."""
-    from fakes.ontap import FakeOntap
+    from race_harness.fakes.ontap import FakeOntap
 
     fake = FakeOntap.default(oracle="collect")
     with fake.installed():

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import harness
-from harness import cli
-from harness.errors import HarnessError, InvalidSchedule, InvalidSetting, UnknownTarget
-from harness.schedule import Schedule
+from harness._errors import HarnessError, InvalidSchedule, InvalidSetting, UnknownTarget
+from harness._frontends import cli
+from harness._schedule import Schedule
 
 HERE = Path(__file__).parent
 LOST = "reliability_programs:lost_update"

@@ -22,15 +22,14 @@ import pytest
 import requests
 
 import harness
-import scenarios.ems_vserver
-import scenarios.session_overwrite
-from fakes.ontap import FakeOntap, LoopbackServer
-from harness import cli
-from harness.report import make_report, render_html, write_bundle
-from harness.report.model import build_report
-from harness.scheduler import RunResult
-from harness.targets import Target
-from harness.trace import Trace
+from harness._engine.run import RunResult
+from harness._engine.trace import Trace
+from harness._frontends import cli
+from harness._report import make_report, render_html, write_bundle
+from harness._report.model import build_report
+from harness._targets import Target
+from race_harness.fakes.ontap import FakeOntap, LoopbackServer
+from race_harness.scenarios import ems_vserver, session_overwrite
 
 CANARY = "Canary-Pw-7f3e9d1c"
 CANARY_TOKEN = base64.b64encode(f"admin:{CANARY}".encode()).decode()
@@ -51,7 +50,7 @@ class CanaryOntap(FakeOntap):
 @pytest.fixture
 def canary(monkeypatch: pytest.MonkeyPatch) -> list[FakeOntap]:
     CanaryOntap.made = []
-    for module in (scenarios.session_overwrite, scenarios.ems_vserver):
+    for module in (session_overwrite, ems_vserver):
         monkeypatch.setattr(module, "FakeOntap", CanaryOntap)
     return CanaryOntap.made
 
@@ -164,7 +163,7 @@ def test_the_html_report_shows_markup_as_text() -> None:
     for kind in ("spawn", "run", "request", "violation", "note"):
         trace.add(1, 1_767_225_600.0, "gt0", kind, f"{kind} {MARKUP}")
     error = AssertionError(f"boom {MARKUP}")
-    from harness.scheduler import FailureRecord
+    from harness._engine.run import FailureRecord
 
     result = RunResult((), (), [FailureRecord(error, "gt0", 1, 0.0, f"Traceback {MARKUP}\n")], trace, 1, 0.0,
                        "completed")

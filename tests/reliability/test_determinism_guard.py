@@ -12,9 +12,9 @@ import pytest
 import reliability_programs as programs
 
 import harness
-from harness import cli
-from harness.errors import NondeterminismDetected
-from harness.settings import Settings
+from harness._errors import NondeterminismDetected
+from harness._frontends import cli
+from harness._settings import Settings
 
 pytestmark = [pytest.mark.filterwarnings("ignore:.*read the real clock during a harness run"),
               pytest.mark.filterwarnings("ignore::RuntimeWarning")]

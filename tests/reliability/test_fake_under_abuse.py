@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import requests
 
-from fakes.ontap import FakeOntap, LoopbackServer
-from fakes.ontap.routes import MAX_BODY_BYTES
+from race_harness.fakes.ontap import FakeOntap, LoopbackServer
+from race_harness.fakes.ontap.routes import MAX_BODY_BYTES
 
 USER, PASSWORD = "admin", "netapp123"
 EMS = "/api/support/ems/application-logs"

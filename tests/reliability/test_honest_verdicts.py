@@ -12,9 +12,9 @@ import pytest
 import reliability_programs as programs
 
 import harness
-from harness import cli
-from harness.matrix import decide, render_table
-from harness.targets import Expectation, Target
+from harness._frontends import cli
+from harness._frontends.matrix import decide, render_table
+from harness._targets import Expectation, Target
 
 GUARDED = programs.target(programs.guarded_update)
 LOST = programs.target(programs.lost_update)

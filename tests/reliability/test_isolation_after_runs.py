@@ -21,7 +21,7 @@ import reliability_programs as programs
 import requests
 
 import harness
-from harness.errors import (
+from harness._errors import (
     DeadlockError,
     HarnessError,
     HubBypassError,

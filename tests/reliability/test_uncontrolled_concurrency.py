@@ -22,11 +22,11 @@ import pytest
 import reliability_programs as programs
 
 import harness
-from harness import cli
-from harness.errors import HubBypassError, InvalidSetting, RunRefused, TpoolRefused, UncontrolledConcurrency
-from harness.matrix import decide, render_table
-from harness.settings import Settings
-from harness.targets import Expectation, Registry, resolve_target
+from harness._errors import HubBypassError, InvalidSetting, RunRefused, TpoolRefused, UncontrolledConcurrency
+from harness._frontends import cli
+from harness._frontends.matrix import decide, render_table
+from harness._settings import Settings
+from harness._targets import Expectation, Registry, resolve_target
 
 ESCAPES: dict[str, tuple[Callable[[], None], type[Exception], str]] = {
     "native thread": (programs.starts_native_thread, UncontrolledConcurrency, "native thread"),

@@ -35,6 +35,6 @@ def buggy_schedule() -> str:
 def no_registered_targets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip loading the scenario plug-ins (seconds of cinder imports) where only
     importable ``module:callable`` targets are used."""
-    from harness import targets
+    from harness import _targets as targets
 
     monkeypatch.setattr(targets, "load_registry", targets.Registry)

@@ -14,10 +14,10 @@ import pytest
 import racy_app  # tests/report/racy_app.py (conftest puts it on sys.path)
 
 import harness
-from harness.cli import main
-from harness.report import load_schema, make_report, report_dict, text_timeline, write_bundle
-from harness.report.model import build_report
-from harness.targets import Target
+from harness._frontends.cli import main
+from harness._report import load_schema, make_report, report_dict, text_timeline, write_bundle
+from harness._report.model import build_report
+from harness._targets import Target
 
 pytest_plugins = ["pytester"]
 
@@ -64,8 +64,8 @@ def test_shrunk_schedule_is_reported_with_the_original(bundle: dict[str, Path], 
 
 
 def _line(event: dict[str, object]) -> str:
-    from harness.clock import EPOCH
-    from harness.trace import Event
+    from harness._engine.clock import EPOCH
+    from harness._engine.trace import Event
 
     return Event(int(str(event["step"])), EPOCH + float(str(event["offset"])), str(event["thread"]),
                  str(event["kind"]), str(event["detail"])).line()
@@ -251,7 +251,7 @@ def test_report_command_writes_the_bundle(tmp_path: Path, buggy_schedule: str,
 
 
 def test_report_of_a_passing_schedule_says_so(tmp_path: Path) -> None:
-    from harness.targets import target_from_callable
+    from harness._targets import target_from_callable
 
     schedule = f"rh1:racy_app:fixed:c:{target_from_callable(racy_app.fixed).fingerprint}:-"
     written = write_bundle(make_report(racy_app.fixed, schedule), tmp_path / "pass")
@@ -283,7 +283,7 @@ def test_regression_test_fails_on_the_buggy_variant_and_passes_on_the_fixed_one(
 # -- the real incident, when the scenarios are installed ----------------------------------------
 @pytest.mark.slow
 def test_ems_vserver_old_bundle_shows_the_wrong_svm_request(tmp_path: Path) -> None:
-    from harness.targets import load_registry
+    from harness._targets import load_registry
 
     if load_registry().get("ems_vserver:old") is None:
         pytest.skip("ems_vserver:old is not registered (scenarios not installed)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.ontap import FakeOntap
 from harness import Registry, Target
-from scenarios import register
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.scenarios import register
 
 OWN_SCENARIOS = ("session_overwrite", "ems_vserver", "migration_cascade")
 

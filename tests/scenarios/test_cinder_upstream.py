@@ -20,8 +20,8 @@ pytest.importorskip(
 import eventlet.patcher
 
 import harness
-from scenarios import cinder_support, cinder_upstream
-from scenarios.cinder_support import ADMIN_SVM, DATA_SVM, VARIANTS
+from race_harness.scenarios import cinder_support, cinder_upstream
+from race_harness.scenarios.cinder_support import ADMIN_SVM, DATA_SVM, VARIANTS
 
 pytestmark = pytest.mark.cinder
 
@@ -159,7 +159,7 @@ def test_upstream_proof_bundle_regression_test_fails_on_upstream_and_passes_on_p
 ) -> None:
     """The bug-report artifact for the real client: its regression test tells the
     installed upstream code (race present) from the local-session fix (race gone)."""
-    from harness.report import make_report, write_bundle
+    from harness._report import make_report, write_bundle
 
     out = tmp_path / "bundle"
     report = make_report("cinder_session_overwrite:upstream", session_failure.schedule, shrink=False)

@@ -3,7 +3,7 @@
 The story: a Hypothesis test over a scenario's interleavings
 (``@given(rh.interleavings())``, each run raising ``InterleavingFailed``)
 reports every race symptom it found, each shrunk by Hypothesis's own shrinker.
-That count must be the one ``harness.shrink`` reaches from a random failing
+That count must be the one ``harness._search.shrink`` reaches from a random failing
 schedule of the same symptom (the same ``FailureSignature``: error type,
 raising function, violation categories), and ``prove_minimal`` must prove it:
 no schedule with fewer preemptions fails that way.
@@ -28,10 +28,10 @@ from scenario_support import registered
 
 import harness
 import harness.hypothesis as rh
-from harness.schedule import Schedule
-from harness.shrink import ShrinkResult, prove_minimal, shrink
-from harness.signature import FailureSignature, signature_of
-from harness.targets import Target
+from harness._schedule import Schedule
+from harness._search.shrink import ShrinkResult, prove_minimal, shrink
+from harness._search.signature import FailureSignature, signature_of
+from harness._targets import Target
 
 MODEL = "preemptive"
 SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=None,
@@ -39,8 +39,8 @@ SEARCH = settings(max_examples=200, derandomize=True, database=None, deadline=No
                   phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))
 # The fewest preemptions of each symptom, as the scenarios' stories tell them.
 STORY = {
-    ("session_overwrite:old", "fakes.ontap.oracle.WrongSvmRequest"): 1,
-    ("session_overwrite:old", "scenarios.netapp.errors.NaApiError"): 2,
+    ("session_overwrite:old", "race_harness.fakes.ontap.oracle.WrongSvmRequest"): 1,
+    ("session_overwrite:old", "race_harness.scenarios.netapp.errors.NaApiError"): 2,
     ("ems_vserver:old", "builtins.AssertionError"): 0,
 }
 
@@ -111,7 +111,7 @@ def test_hypothesis_shrinks_each_session_overwrite_symptom_to_its_proved_minimum
     target = _target("session_overwrite:old")
     found = _hypothesis_failures(_interleavings_test(target))
     kinds = {signature.error_type for signature in found}
-    assert "fakes.ontap.oracle.WrongSvmRequest" in kinds, kinds
+    assert "race_harness.fakes.ontap.oracle.WrongSvmRequest" in kinds, kinds
     for signature, failed in found.items():
         shrunk_to = _assert_shrunk_to_the_proved_minimum(target, failed)
         assert shrunk_to == STORY[(target.name, signature.error_type)], signature.describe()
@@ -132,7 +132,7 @@ def test_hypothesis_hunting_the_authentication_failure_shrinks_it_to_two_preempt
     """The other symptom, asked for by name: a test that only forbids "Authentication
     failed" lets Hypothesis shrink that failure alone (about 500 runs, half a minute)."""
     target = _target("session_overwrite:old")
-    wanted = "scenarios.netapp.errors.NaApiError"
+    wanted = "race_harness.scenarios.netapp.errors.NaApiError"
 
     @settings(SEARCH, max_examples=1000)
     @given(rh.interleavings())

@@ -11,12 +11,12 @@ import inspect
 
 import pytest
 
-from fakes.ontap import FakeOntap
-from scenarios.netapp.backend import ADMIN_SVM, DATA_SVM, SHARES, make_backend, make_client
-from scenarios.netapp.client import RestClientModel
-from scenarios.netapp.connection import LocalSessionRestNaServer, RestNaServerModel
-from scenarios.netapp.errors import InvalidVolume, NetAppDriverException, extract_host
-from scenarios.netapp.variants import (
+from race_harness.fakes.ontap import FakeOntap
+from race_harness.scenarios.netapp.backend import ADMIN_SVM, DATA_SVM, SHARES, make_backend, make_client
+from race_harness.scenarios.netapp.client import RestClientModel
+from race_harness.scenarios.netapp.connection import LocalSessionRestNaServer, RestNaServerModel
+from race_harness.scenarios.netapp.errors import InvalidVolume, NetAppDriverException, extract_host
+from race_harness.scenarios.netapp.variants import (
     VARIANTS,
     DeepcopyEmsClient,
     EmsLockClient,

@@ -15,8 +15,8 @@ from scenario_support import own_targets
 
 import harness
 from harness import Target
+from harness._targets import load_registry
 from harness.strategies import BoundedDfsStrategy
-from harness.targets import load_registry
 
 
 def exhaust(name: str, model: str, reduction: bool) -> tuple[harness.Exploration, BoundedDfsStrategy]:

@@ -1,7 +1,7 @@
 """Shrinking the two incident races to their fewest preemptions, with proofs.
 
 A random walk finds the races with many needless preemptions.  Shrinking
-keeps candidates that fail the same way (``harness/signature.py``), so the
+keeps candidates that fail the same way (``harness/_search/signature.py``), so the
 schedule that is left is the story of the race, and ``prove_minimal`` shows
 that no schedule with fewer preemptions fails that way.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 import harness
-from fakes.ontap import WrongSvmRequest
-from harness.shrink import prove_minimal, shrink
-from harness.signature import signature_of
+from harness._search.shrink import prove_minimal, shrink
+from harness._search.signature import signature_of
+from race_harness.fakes.ontap import WrongSvmRequest
 
 
 def random_failure(target: str, seed: int) -> harness.Failure:

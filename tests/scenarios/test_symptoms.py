@@ -5,8 +5,8 @@ from __future__ import annotations
 from scenario_support import registered, skip_without_files_route
 
 import harness
-from fakes.ontap import WrongSvmRequest
-from scenarios.netapp.backend import ADMIN_SVM, DATA_SVM
+from race_harness.fakes.ontap import WrongSvmRequest
+from race_harness.scenarios.netapp.backend import ADMIN_SVM, DATA_SVM
 
 
 def _first_failure(name: str, model: str, strategy: str = "dfs", schedules: int = 50) -> harness.Failure:

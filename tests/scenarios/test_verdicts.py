@@ -14,8 +14,8 @@ from scenario_support import own_targets, skip_without_files_route
 
 import harness
 from harness import Target
-from harness.matrix import planned_strategy
-from harness.targets import Model
+from harness._frontends.matrix import planned_strategy
+from harness._targets import Model
 
 FAST_PASS_SCHEDULES = 15
 CELLS = [(t, m) for t in own_targets() for m in ("cooperative", "preemptive")]

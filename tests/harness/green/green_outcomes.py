@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import eventlet
 
 import harness
-from harness.targets import Target
+from harness._targets import Target
 
 FINGERPRINT = "0123456789ab"
 

@@ -16,8 +16,8 @@ from eventlet import greenpool, queue, tpool
 from eventlet.event import Event
 
 import harness
-from harness.errors import InvalidSetting, TpoolRefused
-from harness.settings import Settings
+from harness._errors import InvalidSetting, TpoolRefused
+from harness._settings import Settings
 
 FINGERPRINT = "0123456789ab"
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 
 import harness
-from harness.shrink import shrink
-from harness.targets import resolve_target
+from harness._search.shrink import shrink
+from harness._targets import resolve_target
 
 PATTERNS = {
     # name: (error type of the buggy program, schedules until DFS finds it, schedules in the fixed proof)
@@ -29,11 +29,11 @@ PATTERNS = {
 @pytest.mark.parametrize("name", list(PATTERNS))
 def test_the_buggy_twin_fails_and_its_schedule_replays(name: str) -> None:
     kind, after, _proof = PATTERNS[name]
-    found = harness.explore(f"examples.{name}:buggy", strategy="dfs", schedules=10_000)
+    found = harness.explore(f"race_harness.examples.{name}:buggy", strategy="dfs", schedules=10_000)
     assert found.failure is not None, found.verdict()
     assert type(found.failure.error).__name__ == kind
     assert found.first_failure_after == after
-    again = harness.replay(f"examples.{name}:buggy", found.failure.schedule)
+    again = harness.replay(f"race_harness.examples.{name}:buggy", found.failure.schedule)
     assert again.failure is not None and type(again.failure.error).__name__ == kind
 
 
@@ -52,17 +52,18 @@ def all_zero(spec: str) -> harness.RunResult:
 
 
 def test_the_journal_race_is_invisible_in_eventlets_default_order() -> None:
-    assert all_zero("examples.journal:buggy").failure is None  # the first waiter gets the connection
+    # the first waiter gets the connection
+    assert all_zero("race_harness.examples.journal:buggy").failure is None
     for name in ("token_cache", "change_feed", "lazy_client", "worker"):
-        assert all_zero(f"examples.{name}:buggy").failure is not None, name
+        assert all_zero(f"race_harness.examples.{name}:buggy").failure is not None, name
 
 
 def test_a_random_find_shrinks_to_the_one_choice_that_matters() -> None:
-    found = harness.explore("examples.journal:buggy", strategy="random", seed=1, schedules=500)
+    found = harness.explore("race_harness.examples.journal:buggy", strategy="random", seed=1, schedules=500)
     assert found.failure is not None
-    shrunk = shrink("examples.journal:buggy", found.failure.schedule)
+    shrunk = shrink("race_harness.examples.journal:buggy", found.failure.schedule)
     assert shrunk.preemptions_before > 1 and shrunk.preemptions_after == 1
     assert type(shrunk.failure.error).__name__ == "OutOfOrder"
-    chooses = [e.detail for e in harness.replay("examples.journal:buggy", shrunk.shrunk.encode()).trace.events
-               if e.kind == "choose"]
+    replayed = harness.replay("race_harness.examples.journal:buggy", shrunk.shrunk.encode())
+    chooses = [e.detail for e in replayed.trace.events if e.kind == "choose"]
     assert any("option 1 of 2" in detail for detail in chooses), chooses  # the waiter choice

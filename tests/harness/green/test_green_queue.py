@@ -16,7 +16,7 @@ from eventlet import queue
 from green_outcomes import outcomes, stock, target_of
 
 import harness
-from harness.waiters import ChoiceSet
+from harness._engine.wakeups import ChoiceSet
 
 
 def blocked_getters() -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import eventlet
 
 import harness
-from harness.targets import Target
+from harness._targets import Target
 
 OUTCOMES: list[object] = []  # final states of complete runs, for soundness checks
 

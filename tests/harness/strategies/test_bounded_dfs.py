@@ -9,11 +9,11 @@ import pytest
 import race_programs as rp
 
 import harness
-from harness.errors import InvalidSetting
-from harness.explore import environment, run_once
-from harness.scheduler import RunConfig
+from harness._engine.run import RunConfig
+from harness._errors import InvalidSetting
+from harness._search.explore import environment, run_once
+from harness._targets import Target, load_registry
 from harness.strategies import BoundedDfsStrategy, DfsStrategy, Strategy
-from harness.targets import Target, load_registry
 
 
 def schedules_of(target: Target, strategy: Strategy, model: str = "cooperative",

@@ -9,11 +9,11 @@ import pytest
 import race_programs as rp
 
 import harness
-from harness.database import FailureDatabase
-from harness.schedule import Schedule
-from harness.settings import Settings
+from harness._schedule import Schedule
+from harness._search.database import FailureDatabase
+from harness._settings import Settings
+from harness._targets import Target
 from harness.strategies import BoundedDfsStrategy
-from harness.targets import Target
 
 WINDOW = rp.target(rp.window, "window")
 

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 import harness
 import harness.hypothesis as rh
-from harness.schedule import Schedule
+from harness._schedule import Schedule
+from harness._targets import Target
 from harness.strategies.base import Decision, Option
 from harness.strategies.hypothesis import HypothesisStrategy, _settings
-from harness.targets import Target
 
 LOSTP = rp.target(rp.lostp, "lostp")
 SAFE = rp.target(rp.safe, "safe")

@@ -8,7 +8,7 @@ import pytest
 import race_programs as rp
 
 import harness
-from harness.errors import InvalidSetting
+from harness._errors import InvalidSetting
 from harness.strategies import PctStrategy, RandomStrategy
 from harness.strategies.base import Decision, ExecutionSummary, Option
 

@@ -6,11 +6,11 @@ import pytest
 import race_programs as rp
 
 import harness
-from harness.cli import main
-from harness.errors import InvalidSchedule, ScheduleDivergence
-from harness.explore import _config, environment
-from harness.schedule import Schedule
-from harness.shrink import (
+from harness._errors import InvalidSchedule, ScheduleDivergence
+from harness._frontends.cli import main
+from harness._schedule import Schedule
+from harness._search.explore import _config, environment
+from harness._search.shrink import (
     ScheduleDoesNotFail,
     Shrinker,
     delta_debug,

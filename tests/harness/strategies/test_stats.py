@@ -9,8 +9,8 @@ import pytest
 import race_programs as rp
 
 import harness
-from harness.cli import main
-from harness.stats import ProgressLine
+from harness._frontends.cli import main
+from harness._search.stats import ProgressLine
 from harness.strategies import BoundedDfsStrategy, DfsStrategy, RandomStrategy
 
 LOST3 = rp.target(lambda: rp.lost_update(workers=3), "lost3")

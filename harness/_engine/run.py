@@ -1,0 +1,651 @@
+"""The run loop: the one place that decides which greenthread runs next.
+
+A ``Run`` executes a target's body as greenthread ``gt0`` on a fresh
+``DeterministicHub``.  The hub greenlet runs ``Run.loop``: at every step it
+takes the ready timers (at most one per greenthread), and when more than one
+greenthread could go next it asks the strategy.  Option 0 is what eventlet's
+stock hub would do (the first armed timer; at a preemption point, the current
+greenthread), so an all-zero schedule is eventlet's default order.
+
+The loop stops when nothing is left, at the virtual-time horizon, at the
+first failure, or at the step bound; then it stops every greenthread still
+alive, so none outlives the run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import eventlet
+import greenlet
+from eventlet import hubs
+from eventlet.hubs import timer as eventlet_timer
+
+from harness._engine import points
+from harness._engine.footprint import OPAQUE, Footprint, FootprintBuilder, ResourceNames, StepObserver
+from harness._engine.hub import DeterministicHub, Entry, ReadyIndex
+from harness._engine.labels import caller_label, caller_place, is_internal
+from harness._engine.trace import Event, Trace
+from harness._errors import (
+    DeadlockError,
+    HarnessError,
+    ScheduleDivergence,
+    StepLimitExceeded,
+    UncontrolledConcurrency,
+)
+from harness.strategies.base import Decision, DecisionKind, ExecutionSummary, LazyOptions, Option, Strategy
+
+
+@dataclass
+class FailureRecord:
+    """One way a run failed: the error, where, and the greenthread's traceback."""
+
+    error: BaseException
+    thread: str
+    step: int
+    time: float
+    traceback: str
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced; the schedule string is built by the caller."""
+
+    choices: tuple[int, ...]
+    option_counts: tuple[int, ...]
+    failures: list[FailureRecord]
+    trace: Trace
+    steps: int
+    end_time: float
+    stop_reason: str
+    interrupted: BaseException | None = None
+    threads: int = 0
+
+    @property
+    def failure(self) -> FailureRecord | None:
+        return self.failures[0] if self.failures else None
+
+    @property
+    def decisions(self) -> int:
+        return len(self.choices)
+
+    def summary(self) -> ExecutionSummary:
+        return ExecutionSummary(self.choices, self.option_counts, bool(self.failures), self.steps)
+
+
+@dataclass
+class RunConfig:
+    """Per-run knobs the exploration passes down."""
+
+    preemptive: bool = False
+    max_steps: int = 200_000
+    until: float | None = None
+    teardown_steps: int = 10_000
+    trace_labels: bool = True
+    # "fail": an exception nobody observes (a spawn_n greenlet dying, a GreenThread
+    # nobody waits for) fails the run; "ignore": it is only noted in the trace.
+    unobserved_exceptions: str = "fail"
+    # The target declares every shared access (Target.complete_footprints): a step
+    # that declares nothing touched nothing shared.
+    complete_footprints: bool = False
+
+
+@dataclass
+class _Thread:
+    ident: int
+    name: str
+    label: str = "start"
+    observed: bool = False
+    spawned_by: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Run:
+    """One execution of a body under a strategy: the state the run loop owns."""
+
+    def __init__(self, body: Any, strategy: Strategy, config: RunConfig) -> None:
+        self.body = body
+        self.strategy = strategy
+        self.config = config
+        self.thread_ident = points.os_thread_ident()
+        self.trace = Trace()
+        self.failures: list[FailureRecord] = []
+        self.choices: list[int] = []
+        self.option_counts: list[int] = []
+        self.steps = 0
+        self.stopping = False
+        self.stop_reason = "completed"
+        self.interrupted: BaseException | None = None
+        self.hub: DeterministicHub | None = None
+        self._threads: dict[greenlet.greenlet, _Thread] = {}
+        self._by_id: list[greenlet.greenlet] = []
+        self._next_label: str | None = None
+        self._last_paused = -1
+        self._preempting = False
+        self._escaped: list[tuple[greenlet.greenlet, BaseException]] = []
+        self._options: dict[tuple[int, str], Option] = {}
+        self._decided_at = -1
+        # Step footprints, only when the strategy observes steps (partial-order reduction).
+        self._observer = strategy if isinstance(strategy, StepObserver) else None
+        self._footprint: FootprintBuilder | None = None
+        self._resources = ResourceNames()
+
+    # -- driving ----------------------------------------------------------
+    def execute(self) -> RunResult:
+        """Run the body to the end on a fresh hub; restore the previous hub after."""
+        local = hubs._threadlocal
+        saved = local.__dict__.get("hub")
+        hub = DeterministicHub(self)
+        self.hub = hub
+        local.hub = hub
+        points._set_active(self)
+        try:
+            eventlet.spawn(self._root)
+            hub.greenlet.switch()
+        finally:
+            points._set_active(None)
+            if saved is None:
+                local.__dict__.pop("hub", None)
+            else:
+                local.hub = saved
+        if self.interrupted is not None:
+            raise self.interrupted
+        return RunResult(
+            tuple(self.choices), tuple(self.option_counts), self.failures, self.trace,
+            self.steps, hub.now, self.stop_reason, None, len(self._by_id),
+        )
+
+    def _root(self) -> None:
+        self.body()
+
+    def _body_name(self) -> str:
+        return f"body {getattr(self.body, '__qualname__', type(self.body).__name__)}"
+
+    # -- the loop (runs in the hub greenlet) --------------------------------
+    def loop(self, hub: DeterministicHub) -> None:
+        try:
+            self._main_loop(hub)
+            if not self.failures and self.stop_reason != "pruned":
+                self._check_end(hub)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            self.interrupted = exc
+            self.stop_reason = "interrupted"
+        finally:
+            self._teardown(hub)
+
+    def _main_loop(self, hub: DeterministicHub) -> None:
+        horizon = self.config.until
+        if horizon is not None:
+            horizon += hub.now
+        index, name = hub.index, self._rank
+        while not self.failures:
+            first = hub.next_ready(name)
+            if first is None:
+                if hub.advance(horizon):
+                    continue
+                if horizon is not None and hub.pending_future():
+                    self.stop_reason = "horizon"
+                    self._add("hub", "stop", f"virtual-time horizon reached ({self.config.until:g} s)")
+                return
+            count = index.count()
+            entry = first if count == 1 else self._decide(index, first, count)
+            if entry is None:
+                return
+            if self._observer is not None:
+                if not self._observed_fire(hub, entry, self._observer):
+                    return
+                continue
+            self._fire(hub, entry)
+
+    def _observed_fire(self, hub: DeterministicHub, entry: Entry, observer: StepObserver) -> bool:
+        """Fire one step under a strategy that tracks footprints; False when it prunes the run."""
+        ident = self._info(entry.owner).ident
+        if not observer.step_begin(ident):
+            self.stop_reason = "pruned"
+            self._add("hub", "stop", f"pruned: running gt{ident} here only repeats an explored order")
+            return False
+        self._footprint = FootprintBuilder(ident, vouched=self.config.complete_footprints)
+        try:
+            self._fire(hub, entry)
+        finally:
+            footprint, self._footprint = self._footprint, None
+            observer.step_end(ident, footprint.freeze())
+        return True
+
+    def _decide(self, index: ReadyIndex, first: Entry, count: int) -> Entry | None:
+        """Ask the strategy which of ``count`` greenthreads runs next; None when the
+        run must stop.
+
+        Option 0 is ``first``, the timer eventlet would fire next; the others
+        follow in greenthread-id order (``ReadyIndex.nth_other``).
+        """
+        choice = self._ask(count, first)
+        if choice is None:
+            return None
+        self.choices.append(choice)
+        self.option_counts.append(count)
+        self._decided_at = self.steps + 1
+        if not choice:
+            return first
+        chosen = index.nth_other(first.owner, choice)
+        self._note_departure(self._threads[first.owner], self._threads[chosen.owner])
+        return chosen
+
+    def _ask(self, count: int, first: Entry) -> int | None:
+        """The strategy's choice among ``count`` options, None if it has none to give.
+
+        The options are built only if the strategy looks at them
+        (``LazyOptions``): a decision among many greenthreads then costs what
+        one among two does.  A strategy that keeps them past ``choose`` gets
+        them built before anything else runs, while they still hold.
+        """
+        options = LazyOptions(count, self._options_for, first.owner)
+        decision = Decision(len(self.choices), self.steps, options, self._last_paused, first.front)
+        try:
+            choice = self.strategy.choose(decision)
+        except ScheduleDivergence as exc:
+            options.seal()
+            self._record(exc, "hub")
+            return None
+        probe = weakref.ref(options)
+        del decision, options  # now only the strategy can hold them
+        kept = probe()
+        if kept is not None:
+            kept.seal()
+        if not 0 <= choice < count:
+            self._record(HarnessError(f"strategy returned option {choice} of {count}"), "hub")
+            return None
+        return choice
+
+    def _options_for(self, first: greenlet.greenlet) -> tuple[Option, ...]:
+        """The options of the current decision: Option objects are reused while a
+        greenthread's label is unchanged."""
+        assert self.hub is not None
+        threads, cache = self._threads, self._options
+        options: list[Option] = []
+        for owner in self.hub.index.owners(first):
+            thread = threads[owner]
+            key = (thread.ident, thread.label)
+            option = cache.get(key)
+            if option is None:
+                option = cache[key] = Option(thread.ident, thread.label)
+            options.append(option)
+        return tuple(options)
+
+    def _note_departure(self, default: _Thread, chosen: _Thread) -> None:
+        """Say where the greenthread eventlet would have run next was left waiting: the
+        half of a preemption's story that the chosen greenthread's ``run`` event lacks."""
+        self.trace.events.append(Event(self.steps, self.now(), default.name, "preempted",
+                                       f"at {default.label}; {chosen.name} runs instead"))
+
+    def _fire(self, hub: DeterministicHub, entry: Entry) -> None:
+        hub.take(entry)
+        self.steps += 1
+        if self.steps > self.config.max_steps and not self.stopping:
+            self._record(StepLimitExceeded(
+                f"the run took more than {self.config.max_steps} steps without finishing: a livelock "
+                "or a loop with no end. Set a virtual-time horizon (until=...) for periodic loops, "
+                "or raise max_steps if the program is just long."), "hub")
+            return
+        owner = entry.owner
+        info = self._threads.get(owner) or self._info(owner)
+        if not self.stopping:
+            if self._decided_at == self.steps:
+                detail = f"after {info.label} [option {self.choices[-1]} of {self.option_counts[-1]}]"
+            else:
+                detail = f"after {info.label}"
+            self.trace.events.append(Event(self.steps, hub.now, info.name, "run", detail))
+        try:
+            entry.timer()
+        except greenlet.GreenletExit:
+            pass
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every escape is a finding
+            self._escaped_from(owner, exc)
+
+    # -- bookkeeping hooks called by the hub ----------------------------------
+    def on_timer_armed(self, entry: Entry, current: greenlet.greenlet) -> None:
+        owner = entry.owner
+        if self._footprint is not None and owner is not current and owner in self._threads:
+            self._footprint.wake(self._threads[owner].ident)
+        if owner not in self._threads and owner is not self.hub_greenlet:
+            if self._foreign(owner):
+                self._refuse_foreign(entry, owner, current)
+                return
+            info = self._register(owner)
+            parent = self._threads.get(current)
+            info.spawned_by = parent.name if parent else ""
+            what = self._body_name() if info.ident == 0 else _spawned_function(entry)
+            self._add(parent.name if parent else "hub", "spawn", f"{info.name} {what}".rstrip())
+
+    def _foreign(self, thread: greenlet.greenlet) -> bool:
+        """True for a greenthread started outside this run (at import, in a fixture, on
+        another hub): its parents lead to neither this run's hub nor one of its threads."""
+        if not self._by_id:  # gt0, which execute() is spawning
+            return False
+        hub, threads = self.hub_greenlet, self._threads
+        link = thread.parent
+        while link is not None:
+            if link is hub or link in threads:
+                return False
+            link = link.parent
+        return True
+
+    def _refuse_foreign(self, entry: Entry, thread: greenlet.greenlet, current: greenlet.greenlet) -> None:
+        """Running it here would hand control to its own hub when it ends (a hang on real
+        time), so its wake-up is dropped and the run fails."""
+        entry.timer.called = True  # dead: the hub drops it
+        waker = self._threads.get(current)
+        self._record(UncontrolledConcurrency(
+            f"{_spawned_name(thread)} was started outside this harness run and woken inside it "
+            f"(by {waker.name if waker else 'the hub'}): it belongs to another hub, so the scheduler "
+            "cannot run it. Start every greenthread inside the run (in the target's body), not at "
+            "import time or in a fixture."), waker.name if waker else "hub")
+
+    def on_switch_out(self, current: greenlet.greenlet) -> None:
+        info = self._threads.get(current)
+        if info is None:
+            return
+        label = self._next_label
+        self._next_label = None
+        if label is None:
+            label = caller_label(3) if self.config.trace_labels else "switch"
+        info.label = label
+        self._last_paused = info.ident
+
+    @property
+    def hub_greenlet(self) -> greenlet.greenlet | None:
+        return self.hub.greenlet if self.hub is not None else None
+
+    # -- choices other than who runs next -------------------------------------
+    def choose(self, label: str, thread_ids: Sequence[int]) -> int:
+        """Ask the strategy which of ``thread_ids`` a wake-up goes to (queue waiters).
+
+        Recorded like any decision (option 0 is the first id), so schedules
+        replay it; fewer than two options is no decision.  The step making the
+        choice is opaque to partial-order reduction: which waiter it wakes is
+        not a footprint the reduction can compare.
+        """
+        if len(thread_ids) < 2 or self.stopping or self.failures:
+            return 0
+        options = tuple(Option(ident, label) for ident in thread_ids)
+        decision = Decision(len(self.choices), self.steps, options, self._last_paused, False,
+                            DecisionKind.WAKE)
+        try:
+            index = self.strategy.choose(decision)
+        except ScheduleDivergence as exc:
+            self._record(exc, "hub")
+            return 0
+        if not 0 <= index < len(options):
+            self._record(HarnessError(f"strategy returned option {index} of {len(options)}"), "hub")
+            return 0
+        self.choices.append(index)
+        self.option_counts.append(len(options))
+        if self._footprint is not None:
+            self._footprint.opaque = True
+        self._add(self.thread_name(), "choose",
+                  f"{label}: gt{thread_ids[index]} [option {index} of {len(options)}]")
+        return index
+
+    # -- points protocol ------------------------------------------------------
+    def preempt(self, label: str) -> None:
+        self._offer_preemption(label)
+        if self._footprint is not None:  # the access follows the point: the resumed step's
+            self._footprint.label(label)
+
+    def _offer_preemption(self, label: str) -> None:
+        hub = self.hub
+        if not self.config.preemptive or hub is None or self.stopping:
+            return
+        current = greenlet.getcurrent()
+        if current is hub.greenlet or current not in self._threads:
+            return
+        if not hub.has_other_ready(current):
+            return
+        self._next_label = f"{label} at {caller_place(3)}" if self.config.trace_labels else label
+        hub.add_front(eventlet_timer.Timer(0, current.switch))
+        hub.switch()
+
+    def io(self, label: str, delay: float, footprint: Footprint | None = None) -> None:
+        hub = self.hub
+        if hub is None:
+            return
+        current = greenlet.getcurrent()
+        if current is hub.greenlet or current not in self._threads:
+            return
+        self._io_touched(footprint)
+        if delay <= 0 and not hub.has_other_ready(current):
+            self._add(self._threads[current].name, "io", label)
+            return
+        self._next_label = label
+        eventlet.sleep(delay)
+        if footprint is None:
+            self._io_touched(None)
+
+    def _io_touched(self, footprint: Footprint | None) -> None:
+        """Green I/O reaches shared state behind the wire: what the fake declares it
+        touched, or (undeclared) both steps around it are opaque."""
+        if self._footprint is not None:
+            self._footprint.add(OPAQUE if footprint is None else footprint)
+
+    def touch(self, resource: object, write: bool, append: bool = False, partial: bool = False) -> None:
+        if self._footprint is not None:
+            self._footprint.touch(self._resources.name(resource), write, append, partial)
+
+    def note(self, kind: str, detail: str) -> None:
+        self._add(self.thread_name(), kind, detail)
+
+    def fail(self, error: BaseException) -> None:
+        self._record(error, self.thread_name(), "".join(traceback.format_stack()[:-2]))
+
+    def thread_name(self) -> str:
+        info = self._threads.get(greenlet.getcurrent())
+        return info.name if info else "hub"
+
+    def now(self) -> float:
+        hub = self.hub
+        return hub.now if hub is not None else 0.0
+
+    def where(self) -> str:
+        return caller_label(3)
+
+    def report_escape(self, thread: greenlet.greenlet, exc: BaseException) -> None:
+        """``exc`` left a greenlet into hub code that swallows it (a queue's
+        ``Waiter.switch`` prints it): judge it as if it had reached the run loop."""
+        self._escaped_from(thread, exc)
+
+    def report_unhandled(self, thread: greenlet.greenlet, exc: BaseException) -> None:
+        """Library code caught ``exc`` and printed it as unhandled (a ``GreenPool.spawn_n``
+        body, a monkey-patched ``threading.Thread``): nobody can observe it."""
+        self._unhandled(exc, self._info(thread).name)
+
+    def mark_observed(self, thread: greenlet.greenlet) -> None:
+        info = self._threads.get(thread)
+        if info is not None:
+            info.observed = True
+
+    def thread_id(self, thread: greenlet.greenlet) -> int:
+        info = self._threads.get(thread)
+        return info.ident if info is not None else sys.maxsize
+
+    # -- internals ------------------------------------------------------------
+    def _info(self, thread: greenlet.greenlet) -> _Thread:
+        info = self._threads.get(thread)
+        if info is None:
+            info = self._register(thread)
+        return info
+
+    def _register(self, thread: greenlet.greenlet) -> _Thread:
+        ident = len(self._by_id)
+        info = _Thread(ident, f"gt{ident}")
+        self._threads[thread] = info
+        self._by_id.append(thread)
+        if self.hub is not None:
+            self.hub.ranks[thread] = ident  # options are offered in id order
+        return info
+
+    def _rank(self, thread: greenlet.greenlet) -> int:
+        """A greenthread's id, naming it first if need be (the hub asks as it meets one)."""
+        return self._info(thread).ident
+
+    def _add(self, thread: str, kind: str, detail: str, when: float | None = None) -> None:
+        hub = self.hub
+        stamp = when if when is not None else (hub.now if hub is not None else 0.0)
+        self.trace.add(self.steps, stamp, thread, kind, detail)
+
+    def _record(self, error: BaseException, thread: str, tb: str | None = None) -> None:
+        if tb is None:
+            tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        hub = self.hub
+        stamp = hub.now if hub is not None else 0.0
+        self.failures.append(FailureRecord(error, thread, self.steps, stamp, tb))
+        self._add(thread, "fail", f"{type(error).__name__}: {error}")
+
+    def _escaped_from(self, owner: greenlet.greenlet, exc: BaseException) -> None:
+        raiser = self._raiser(exc)
+        if raiser is not None:  # a dead greenlet is falsy: no `or` here
+            owner = raiser
+        info = self._info(owner)
+        if self._by_id and owner is self._by_id[0]:
+            self._record(exc, info.name)
+        elif isinstance(owner, eventlet.greenthread.GreenThread) and owner.dead:
+            self._note_escape(owner, exc)
+        else:
+            self._unhandled(exc, info.name)
+
+    def _note_escape(self, thread: greenlet.greenlet, exc: BaseException) -> None:
+        """A GreenThread died of ``exc``: a finding at the end unless somebody waits for it."""
+        if any(known is thread for known, _exc in self._escaped):
+            return
+        self._escaped.append((thread, exc))
+        self._add(self._info(thread).name, "exit", f"raised {type(exc).__name__}: {exc}")
+
+    def _unhandled(self, exc: BaseException, thread: str) -> None:
+        """An exception nobody can observe (eventlet would print it)."""
+        if self.config.unobserved_exceptions == "ignore":
+            self._add(thread, "unhandled", f"{type(exc).__name__}: {exc} (unobserved_exceptions=ignore)")
+        else:
+            self._record(exc, thread)
+
+    def _raiser(self, exc: BaseException) -> greenlet.greenlet | None:
+        """The GreenThread that died of ``exc`` in this step.
+
+        A timer's owner is not always the greenthread it ran (a semaphore's
+        wake-up runs in the releaser's timer), and a waiter re-raises the very
+        exception its greenthread died of, so neither the owner nor the
+        exception object says who died.  The traceback does: its outermost
+        ``GreenThread.main`` frame is the greenthread the exception left.
+        """
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_code is _GREENTHREAD_MAIN:
+                thread = frame.f_locals.get("self")
+                if isinstance(thread, eventlet.greenthread.GreenThread) and thread.dead:
+                    return thread
+                return None
+            tb = tb.tb_next
+        return None
+
+    def _check_end(self, hub: DeterministicHub) -> None:
+        for thread, exc in self._escaped:
+            info = self._threads[thread]
+            if not info.observed:
+                self._unhandled(exc, info.name)
+                if self.failures:
+                    return
+        if self.stop_reason == "horizon":
+            return
+        blocked = [t for t in self._by_id if t and not t.dead and t is not greenlet.getcurrent()]
+        if blocked:
+            self.stop_reason = "deadlock"
+            self._record(DeadlockError(self._deadlock_message(blocked)), "hub", "")
+
+    def _deadlock_message(self, blocked: list[greenlet.greenlet]) -> str:
+        parts = ["nothing can run, no timer is pending, and these greenthreads are blocked forever:"]
+        for thread in blocked:
+            info = self._threads[thread]
+            stack = "".join(traceback.format_stack(thread.gr_frame)) if thread.gr_frame else ""
+            parts.append(f"  {info.name} blocked at {info.label}\n{_indent(stack)}")
+        parts.append("A lost wakeup or a circular wait; replay the schedule to watch it happen.")
+        return "\n".join(parts)
+
+    def _teardown(self, hub: DeterministicHub) -> None:
+        """Stop every greenthread still alive, in id order; none outlives the run."""
+        self.stopping = True
+        for _round in range(3):
+            alive = [t for t in self._by_id if not t.dead and t is not greenlet.getcurrent()]
+            if not alive:
+                break
+            for thread in alive:
+                if not thread.dead:
+                    self._kill(thread)
+            self._drain(hub)
+        survivors = [self._threads[t].name for t in self._by_id if not t.dead]
+        if survivors and self.interrupted is None:
+            self._record(HarnessError(
+                f"greenthreads {', '.join(survivors)} would not stop (they swallow GreenletExit)"), "hub")
+        hub.clear()
+
+    def _kill(self, thread: greenlet.greenlet) -> None:
+        try:
+            thread.throw(greenlet.GreenletExit)
+        except greenlet.GreenletExit:
+            pass
+        except (KeyboardInterrupt, SystemExit) as exc:
+            self._interrupted_in_teardown(exc)
+        except BaseException as exc:  # noqa: BLE001
+            self._add(self._threads[thread].name, "stop", f"raised while stopping: {exc!r}")
+
+    def _drain(self, hub: DeterministicHub) -> None:
+        budget = self.config.teardown_steps
+        while budget > 0:
+            candidates = hub.candidates()
+            if not candidates:
+                if not hub.advance(None):
+                    return
+                continue
+            budget -= 1
+            try:
+                self._fire(hub, candidates[0])
+            except (KeyboardInterrupt, SystemExit) as exc:
+                self._interrupted_in_teardown(exc)
+
+    def _interrupted_in_teardown(self, exc: BaseException) -> None:
+        """An interrupt while stopping greenthreads: finish stopping the others
+        first (none may outlive the run), then ``execute`` raises it."""
+        if self.interrupted is None:
+            self.interrupted = exc
+            self.stop_reason = "interrupted"
+
+
+_GREENTHREAD_MAIN = eventlet.greenthread.GreenThread.main.__code__
+
+
+def _spawned_name(thread: greenlet.greenlet) -> str:
+    """``a greenthread blocked at worker.py:12 in wait_for_it``: its innermost user frame."""
+    frame, place = thread.gr_frame, ""
+    while frame is not None:
+        if not is_internal(frame.f_code.co_filename):
+            place = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
+            break
+        frame = frame.f_back
+    return f"a greenthread blocked at {place}" if place else "a greenthread"
+
+
+def _spawned_function(entry: Entry) -> str:
+    _callback, args, _kwargs = entry.timer.tpl
+    if args and callable(args[0]):
+        return getattr(args[0], "__qualname__", "")
+    return ""
+
+
+def _indent(text: str) -> str:
+    return "".join("      " + line + "\n" for line in text.splitlines())
