@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import eventlet  # noqa: E402
 
 from harness._engine.run import RunConfig  # noqa: E402
-from harness._search.explore import environment, run_once  # noqa: E402
+from harness._search.session import installed, run_once  # noqa: E402
 from harness._targets import Target  # noqa: E402
 from harness.strategies import RandomStrategy  # noqa: E402
 from harness.strategies.base import Decision, ExecutionSummary  # noqa: E402
@@ -138,7 +138,7 @@ def in_harness(strategy_name: str, body: Callable[[], None]) -> None:
     target = Target("bench:switch", body, "0")
     strategy = AlwaysZero() if strategy_name == "zero" else RandomStrategy(1)
     config = RunConfig(max_steps=10**8, until=10.0)  # stop before the sleepers wake
-    with environment(target, "cooperative", clock_audit="off"):  # see the module docstring
+    with installed(target, "cooperative", clock_audit="off"):  # see the module docstring
         strategy.new_execution()
         result = run_once(target, strategy, config)
     assert result.failure is None, result.failure

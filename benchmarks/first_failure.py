@@ -25,7 +25,7 @@ from harness import explore, replay
 from harness._targets import Target
 from race_harness.benchmarks import naive
 from race_harness.benchmarks.common import Budget, RequestCounter, ratio, registry_targets
-from race_harness.benchmarks.strategies import available_strategies
+from race_harness.benchmarks.throughput import STRATEGIES
 
 CASES = (
     ("session", "session_overwrite:old", "preemptive", "threads_session"),
@@ -108,7 +108,7 @@ def measure(budget: Budget, say: Callable[[str], None]) -> dict[str, Any]:
         target = registry_targets([target_name])[0]
         explore(target, schedules=1, preemption=model, database="off")  # warm-up: imports, caches
         ours = [run_ours(target, model, name, budget.proof_budget, budget.replays)
-                for name in available_strategies()]
+                for name in STRATEGIES]
         out["ours"][case] = {"target": target_name, "model": model,
                              "strategies": {o.strategy: o.as_dict() for o in ours}}
         out["ratios"][case] = {"against": against, **compare(hunts[against], ours)}

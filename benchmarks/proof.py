@@ -15,9 +15,8 @@ from typing import Any
 
 from harness import explore
 from harness._targets import MODELS, Target, load_registry
-from harness.strategies import Strategy
+from harness.strategies import BoundedDfsStrategy, DfsStrategy, Strategy
 from race_harness.benchmarks.common import Budget
-from race_harness.benchmarks.strategies import reducing_strategy, strategy
 
 QUICK_CELLS = (("session_overwrite:old", "cooperative"),)
 HEADLINE = ("session_overwrite:old", "cooperative")
@@ -37,11 +36,11 @@ def proof_cells(quick: bool) -> list[tuple[Target, str]]:
     return cells
 
 
-def _ways() -> dict[str, Callable[[], Strategy | None]]:
+def _ways() -> dict[str, Callable[[], Strategy]]:
     return {
-        "dfs": lambda: strategy("dfs"),
-        "bounded_no_reduction": lambda: reducing_strategy(False),
-        "bounded_sleep_sets": lambda: reducing_strategy(True),
+        "dfs": DfsStrategy,
+        "bounded_no_reduction": lambda: BoundedDfsStrategy(reduction=False),
+        "bounded_sleep_sets": lambda: BoundedDfsStrategy(reduction=True),
     }
 
 
@@ -65,9 +64,7 @@ def measure(budget: Budget, say: Callable[[str], None]) -> dict[str, Any]:
         say(f"proof: {key}")
         cells[key] = {}
         for way, make in _ways().items():
-            planner = make()
-            cells[key][way] = (prove(target, model, planner, budget.proof_budget) if planner is not None
-                               else {"note": "not available: make_strategy does not know it"})
+            cells[key][way] = prove(target, model, make(), budget.proof_budget)
         cells[key]["reduction_speedup"] = _speedup(cells[key])
     headline = cells.get(f"{HEADLINE[0]} {HEADLINE[1]}")
     return {"budget": budget.proof_budget, "cells": cells,

@@ -26,8 +26,8 @@ from typing import Any
 
 from harness import explore
 from harness._targets import Target
+from harness.strategies import registry
 from race_harness.benchmarks.common import Budget, registry_targets
-from race_harness.benchmarks.strategies import available_strategies, missing_strategies, strategy
 
 SHARD_TARGET = "ems_vserver:patched"
 # Plug-ins with nothing to do here, off so that start-up (paid per xdist worker) is
@@ -35,10 +35,11 @@ SHARD_TARGET = "ems_vserver:patched"
 PYTEST_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest",
                   "-p", "no:benchmark")
 WORKERS = 2
+STRATEGIES = ("random", "pct", "dfs", "bounded")  # the ones whose throughput the README quotes
 
 
 def schedules_per_second(target: Target, model: str, name: str, schedules: int) -> dict[str, Any]:
-    planner = strategy(name)
+    planner = registry.build(name, registry.Knobs())
     found = explore(target, strategy=planner, schedules=schedules, preemption=model,
                     stop_on_failure=False, database="off")
     rate = found.schedules_run / found.elapsed if found.elapsed else None
@@ -54,10 +55,7 @@ def schedules_per_second(target: Target, model: str, name: str, schedules: int) 
 
 def measure_strategies(names: list[str], budget: Budget, say: Callable[[str], None]) -> dict[str, Any]:
     models = budget.models
-    out: dict[str, Any] = {"models": list(models), "strategies": available_strategies(),
-                           "skipped": [{"strategy": s, "note": "make_strategy does not know it"}
-                                       for s in missing_strategies()],
-                           "targets": {}}
+    out: dict[str, Any] = {"models": list(models), "strategies": list(STRATEGIES), "targets": {}}
     for target in registry_targets(names):
         say(f"schedules_per_s: {target.name}")
         explore(target, schedules=1, database="off")  # warm-up

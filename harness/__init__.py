@@ -12,6 +12,7 @@ import warnings as _warnings
 # eventlet code, so that one message (and only it) is noise here.
 _warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
+from harness._engine.footprint import Footprint
 from harness._engine.points import (
     current_thread_name,
     in_run,
@@ -23,7 +24,7 @@ from harness._engine.points import (
     violation,
     yield_point,
 )
-from harness._engine.run import RunResult
+from harness._engine.results import RunResult
 from harness._errors import (
     DeadlockError,
     HarnessError,
@@ -31,14 +32,18 @@ from harness._errors import (
     InvalidSchedule,
     InvalidSetting,
     NondeterminismDetected,
+    RunRefused,
     ScheduleDivergence,
     StaleSchedule,
     StepLimitExceeded,
     UncontrolledConcurrency,
     UnknownTarget,
 )
+from harness._options import Model
 from harness._schedule import Schedule
-from harness._search.explore import Exploration, Failure, explore, replay
+from harness._search.explore import Exploration, explore, replay
+from harness._search.failures import Failure
+from harness._search.session import RunSpec
 from harness._settings import Settings
 from harness._targets import Expectation, Registry, Target, fingerprint_of
 
@@ -47,13 +52,17 @@ __all__ = [
     "Expectation",
     "Exploration",
     "Failure",
+    "Footprint",
     "HarnessError",
     "HubBypassError",
     "InvalidSchedule",
     "InvalidSetting",
+    "Model",
     "NondeterminismDetected",
     "Registry",
+    "RunRefused",
     "RunResult",
+    "RunSpec",
     "Schedule",
     "ScheduleDivergence",
     "Settings",

@@ -13,19 +13,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from harness._errors import InvalidSetting
-
-STRATEGIES = ("random", "dfs", "pct", "bounded", "replay", "hypothesis")
-PREEMPTION_MODELS = ("cooperative", "preemptive")
-# What a run does when the code under test escapes the scheduler (a native
-# thread, a real socket, a subprocess, a second hub): fail it, or warn and go on.
-UNCONTROLLED = ("error", "warn")
-# An exception nobody can observe (a spawn_n greenlet dying, a GreenThread nobody
-# waits for): fail the run, or note it in the trace and go on.
-UNOBSERVED = ("fail", "ignore")
-# eventlet.tpool.execute in a run: refuse it (real OS threads), or run the call inline.
-TPOOL = ("refuse", "inline")
-# Which runs watch for reads of the real clock the harness does not virtualise.
-CLOCK_AUDIT = ("first", "all", "off")
+from harness._options import Choice, ClockAudit, Model, Tpool, Uncontrolled, Unobserved, parse_choice
+from harness.strategies import registry
 
 
 @dataclass(frozen=True)
@@ -35,16 +24,16 @@ class Settings:
     schedules: int = 1000
     seed: int = 0
     strategy: str = "random"
-    preemption: str = "cooperative"
+    preemption: Model = Model.COOPERATIVE
     max_steps: int = 200_000
     stop_on_failure: bool = True
     # Replay each failing schedule twice more and compare traces.  Default on
     # when CI=true (and RACE_VERIFY_DETERMINISM is not set).
     verify_determinism: bool = False
-    uncontrolled: str = "error"
-    unobserved_exceptions: str = "fail"
-    tpool: str = "refuse"
-    clock_audit: str = "first"
+    uncontrolled: Uncontrolled = Uncontrolled.ERROR
+    unobserved_exceptions: Unobserved = Unobserved.FAIL
+    tpool: Tpool = Tpool.REFUSE
+    clock_audit: ClockAudit = ClockAudit.FIRST
     # Failure database directory (``off`` disables it); see harness/_search/database.py.
     database: str = ".race-harness"
     # PCT bug depth d (d - 1 priority change points per run).
@@ -58,12 +47,9 @@ class Settings:
         _check_positive("max_steps", self.max_steps)
         if self.seed < 0:
             raise InvalidSetting(f"seed must be >= 0, got {self.seed}")
-        _check_choice("strategy", self.strategy, STRATEGIES)
-        _check_choice("preemption", self.preemption, PREEMPTION_MODELS)
-        _check_choice("uncontrolled", self.uncontrolled, UNCONTROLLED)
-        _check_choice("unobserved_exceptions", self.unobserved_exceptions, UNOBSERVED)
-        _check_choice("tpool", self.tpool, TPOOL)
-        _check_choice("clock_audit", self.clock_audit, CLOCK_AUDIT)
+        registry.entry(self.strategy)
+        for name, kind in _CHOICES.items():  # strings in, enum members kept
+            object.__setattr__(self, name, parse_choice(kind, name, getattr(self, name)))
         _check_positive("pct_depth", self.pct_depth)
         if not isinstance(self.preemption_bound, int) or self.preemption_bound < -1:
             raise InvalidSetting(
@@ -87,9 +73,19 @@ class Settings:
             values["verify_determinism"] = True
         return cls(**values)
 
+    def knobs(self) -> registry.Knobs:
+        """What a strategy reads of these settings."""
+        bound = self.preemption_bound if self.preemption_bound >= 0 else None
+        return registry.Knobs(self.seed, self.schedules, self.pct_depth, bound, self.reduction)
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """These settings with the non-None overrides applied."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+_CHOICES: dict[str, type[Choice]] = {
+    "preemption": Model, "uncontrolled": Uncontrolled, "unobserved_exceptions": Unobserved,
+            "tpool": Tpool, "clock_audit": ClockAudit}
 
 
 def _convert(name: str, raw: str, kind: Any) -> Any:
@@ -117,8 +113,3 @@ def _ci(env: Mapping[str, str]) -> bool:
 def _check_positive(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidSetting(f"{name} must be a whole number >= 1, got {value!r}")
-
-
-def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InvalidSetting(f"{name} {value!r} is not one of: {', '.join(allowed)}")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import eventlet
+import greenlet
 
-import harness
-
-_INTERNAL_ROOTS = tuple(
-    os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep for module in (eventlet, harness)
+# eventlet's package and the harness's (two levels up from this file).
+_INTERNAL_ROOTS = (
+    os.path.dirname(os.path.abspath(eventlet.__file__ or "")) + os.sep,
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
 )
 _internal_cache: dict[str, bool] = {}
 
@@ -65,3 +67,22 @@ def caller_place(depth: int = 2) -> str:
             return f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
         frame = frame.f_back  # type: ignore[assignment]
     return "?"
+
+
+def spawned_name(thread: greenlet.greenlet) -> str:
+    """``a greenthread blocked at worker.py:12 in wait_for_it``: its innermost user frame."""
+    frame, place = thread.gr_frame, ""
+    while frame is not None:
+        if not is_internal(frame.f_code.co_filename):
+            place = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
+            break
+        frame = frame.f_back
+    return f"a greenthread blocked at {place}" if place else "a greenthread"
+
+
+def spawned_function(timer: Any) -> str:
+    """The qualified name of the function a spawn timer starts (``spawn(f, ...)``), or ''."""
+    _callback, args, _kwargs = timer.tpl
+    if args and callable(args[0]):
+        return getattr(args[0], "__qualname__", "")
+    return ""

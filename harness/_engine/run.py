@@ -14,7 +14,6 @@ alive, so none outlives the run.
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 import weakref
@@ -27,73 +26,14 @@ import greenlet
 from eventlet import hubs
 from eventlet.hubs import timer as eventlet_timer
 
-from harness._engine import points
+from harness._engine import labels, points, teardown
 from harness._engine.footprint import OPAQUE, Footprint, FootprintBuilder, ResourceNames, StepObserver
 from harness._engine.hub import DeterministicHub, Entry, ReadyIndex
-from harness._engine.labels import caller_label, caller_place, is_internal
+from harness._engine.labels import caller_label, caller_place
+from harness._engine.results import FailureRecord, RunConfig, RunResult
 from harness._engine.trace import Event, Trace
-from harness._errors import (
-    DeadlockError,
-    HarnessError,
-    ScheduleDivergence,
-    StepLimitExceeded,
-    UncontrolledConcurrency,
-)
-from harness.strategies.base import Decision, DecisionKind, ExecutionSummary, LazyOptions, Option, Strategy
-
-
-@dataclass
-class FailureRecord:
-    """One way a run failed: the error, where, and the greenthread's traceback."""
-
-    error: BaseException
-    thread: str
-    step: int
-    time: float
-    traceback: str
-
-
-@dataclass
-class RunResult:
-    """Everything one run produced; the schedule string is built by the caller."""
-
-    choices: tuple[int, ...]
-    option_counts: tuple[int, ...]
-    failures: list[FailureRecord]
-    trace: Trace
-    steps: int
-    end_time: float
-    stop_reason: str
-    interrupted: BaseException | None = None
-    threads: int = 0
-
-    @property
-    def failure(self) -> FailureRecord | None:
-        return self.failures[0] if self.failures else None
-
-    @property
-    def decisions(self) -> int:
-        return len(self.choices)
-
-    def summary(self) -> ExecutionSummary:
-        return ExecutionSummary(self.choices, self.option_counts, bool(self.failures), self.steps)
-
-
-@dataclass
-class RunConfig:
-    """Per-run knobs the exploration passes down."""
-
-    preemptive: bool = False
-    max_steps: int = 200_000
-    until: float | None = None
-    teardown_steps: int = 10_000
-    trace_labels: bool = True
-    # "fail": an exception nobody observes (a spawn_n greenlet dying, a GreenThread
-    # nobody waits for) fails the run; "ignore": it is only noted in the trace.
-    unobserved_exceptions: str = "fail"
-    # The target declares every shared access (Target.complete_footprints): a step
-    # that declares nothing touched nothing shared.
-    complete_footprints: bool = False
+from harness._errors import HarnessError, ScheduleDivergence, StepLimitExceeded, UncontrolledConcurrency
+from harness.strategies.base import Decision, DecisionKind, LazyOptions, Option, Strategy
 
 
 @dataclass
@@ -102,7 +42,6 @@ class _Thread:
     name: str
     label: str = "start"
     observed: bool = False
-    spawned_by: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,12 +111,12 @@ class Run:
         try:
             self._main_loop(hub)
             if not self.failures and self.stop_reason != "pruned":
-                self._check_end(hub)
+                teardown.check_end(self, hub)
         except (KeyboardInterrupt, SystemExit) as exc:
             self.interrupted = exc
             self.stop_reason = "interrupted"
         finally:
-            self._teardown(hub)
+            teardown.teardown(self, hub)
 
     def _main_loop(self, hub: DeterministicHub) -> None:
         horizon = self.config.until
@@ -225,11 +164,10 @@ class Run:
         Option 0 is ``first``, the timer eventlet would fire next; the others
         follow in greenthread-id order (``ReadyIndex.nth_other``).
         """
-        choice = self._ask(count, first)
+        options = LazyOptions(count, self._options_for, first.owner)
+        choice = self._consult(options, DecisionKind.RUN, first.front)
         if choice is None:
             return None
-        self.choices.append(choice)
-        self.option_counts.append(count)
         self._decided_at = self.steps + 1
         if not choice:
             return first
@@ -237,30 +175,33 @@ class Run:
         self._note_departure(self._threads[first.owner], self._threads[chosen.owner])
         return chosen
 
-    def _ask(self, count: int, first: Entry) -> int | None:
-        """The strategy's choice among ``count`` options, None if it has none to give.
+    def _consult(self, options: Sequence[Option], kind: DecisionKind, preemption: bool) -> int | None:
+        """The one place the strategy is asked: its choice among ``options``, recorded in
+        the schedule, or None when it has none to give (the run then stops, failed).
 
-        The options are built only if the strategy looks at them
-        (``LazyOptions``): a decision among many greenthreads then costs what
-        one among two does.  A strategy that keeps them past ``choose`` gets
-        them built before anything else runs, while they still hold.
+        RUN decisions pass ``LazyOptions``, built only if the strategy looks at them: a
+        decision among many greenthreads then costs what one among two does.  A
+        strategy that keeps them past ``choose`` gets them built before anything else
+        runs, while they still hold.
         """
-        options = LazyOptions(count, self._options_for, first.owner)
-        decision = Decision(len(self.choices), self.steps, options, self._last_paused, first.front)
+        count = len(options)
+        decision = Decision(len(self.choices), self.steps, options, self._last_paused, preemption, kind)
         try:
             choice = self.strategy.choose(decision)
         except ScheduleDivergence as exc:
-            options.seal()
+            _seal(options)
             self._record(exc, "hub")
             return None
-        probe = weakref.ref(options)
+        probe = weakref.ref(options) if isinstance(options, LazyOptions) else None
         del decision, options  # now only the strategy can hold them
-        kept = probe()
+        kept = probe() if probe is not None else None
         if kept is not None:
             kept.seal()
         if not 0 <= choice < count:
             self._record(HarnessError(f"strategy returned option {choice} of {count}"), "hub")
             return None
+        self.choices.append(choice)
+        self.option_counts.append(count)
         return choice
 
     def _options_for(self, first: greenlet.greenlet) -> tuple[Option, ...]:
@@ -321,8 +262,7 @@ class Run:
                 return
             info = self._register(owner)
             parent = self._threads.get(current)
-            info.spawned_by = parent.name if parent else ""
-            what = self._body_name() if info.ident == 0 else _spawned_function(entry)
+            what = self._body_name() if info.ident == 0 else labels.spawned_function(entry.timer)
             self._add(parent.name if parent else "hub", "spawn", f"{info.name} {what}".rstrip())
 
     def _foreign(self, thread: greenlet.greenlet) -> bool:
@@ -344,7 +284,7 @@ class Run:
         entry.timer.called = True  # dead: the hub drops it
         waker = self._threads.get(current)
         self._record(UncontrolledConcurrency(
-            f"{_spawned_name(thread)} was started outside this harness run and woken inside it "
+            f"{labels.spawned_name(thread)} was started outside this harness run and woken inside it "
             f"(by {waker.name if waker else 'the hub'}): it belongs to another hub, so the scheduler "
             "cannot run it. Start every greenthread inside the run (in the target's body), not at "
             "import time or in a fixture."), waker.name if waker else "hub")
@@ -376,18 +316,9 @@ class Run:
         if len(thread_ids) < 2 or self.stopping or self.failures:
             return 0
         options = tuple(Option(ident, label) for ident in thread_ids)
-        decision = Decision(len(self.choices), self.steps, options, self._last_paused, False,
-                            DecisionKind.WAKE)
-        try:
-            index = self.strategy.choose(decision)
-        except ScheduleDivergence as exc:
-            self._record(exc, "hub")
+        index = self._consult(options, DecisionKind.WAKE, False)
+        if index is None:
             return 0
-        if not 0 <= index < len(options):
-            self._record(HarnessError(f"strategy returned option {index} of {len(options)}"), "hub")
-            return 0
-        self.choices.append(index)
-        self.option_counts.append(len(options))
         if self._footprint is not None:
             self._footprint.opaque = True
         self._add(self.thread_name(), "choose",
@@ -554,98 +485,12 @@ class Run:
             tb = tb.tb_next
         return None
 
-    def _check_end(self, hub: DeterministicHub) -> None:
-        for thread, exc in self._escaped:
-            info = self._threads[thread]
-            if not info.observed:
-                self._unhandled(exc, info.name)
-                if self.failures:
-                    return
-        if self.stop_reason == "horizon":
-            return
-        blocked = [t for t in self._by_id if t and not t.dead and t is not greenlet.getcurrent()]
-        if blocked:
-            self.stop_reason = "deadlock"
-            self._record(DeadlockError(self._deadlock_message(blocked)), "hub", "")
-
-    def _deadlock_message(self, blocked: list[greenlet.greenlet]) -> str:
-        parts = ["nothing can run, no timer is pending, and these greenthreads are blocked forever:"]
-        for thread in blocked:
-            info = self._threads[thread]
-            stack = "".join(traceback.format_stack(thread.gr_frame)) if thread.gr_frame else ""
-            parts.append(f"  {info.name} blocked at {info.label}\n{_indent(stack)}")
-        parts.append("A lost wakeup or a circular wait; replay the schedule to watch it happen.")
-        return "\n".join(parts)
-
-    def _teardown(self, hub: DeterministicHub) -> None:
-        """Stop every greenthread still alive, in id order; none outlives the run."""
-        self.stopping = True
-        for _round in range(3):
-            alive = [t for t in self._by_id if not t.dead and t is not greenlet.getcurrent()]
-            if not alive:
-                break
-            for thread in alive:
-                if not thread.dead:
-                    self._kill(thread)
-            self._drain(hub)
-        survivors = [self._threads[t].name for t in self._by_id if not t.dead]
-        if survivors and self.interrupted is None:
-            self._record(HarnessError(
-                f"greenthreads {', '.join(survivors)} would not stop (they swallow GreenletExit)"), "hub")
-        hub.clear()
-
-    def _kill(self, thread: greenlet.greenlet) -> None:
-        try:
-            thread.throw(greenlet.GreenletExit)
-        except greenlet.GreenletExit:
-            pass
-        except (KeyboardInterrupt, SystemExit) as exc:
-            self._interrupted_in_teardown(exc)
-        except BaseException as exc:  # noqa: BLE001
-            self._add(self._threads[thread].name, "stop", f"raised while stopping: {exc!r}")
-
-    def _drain(self, hub: DeterministicHub) -> None:
-        budget = self.config.teardown_steps
-        while budget > 0:
-            candidates = hub.candidates()
-            if not candidates:
-                if not hub.advance(None):
-                    return
-                continue
-            budget -= 1
-            try:
-                self._fire(hub, candidates[0])
-            except (KeyboardInterrupt, SystemExit) as exc:
-                self._interrupted_in_teardown(exc)
-
-    def _interrupted_in_teardown(self, exc: BaseException) -> None:
-        """An interrupt while stopping greenthreads: finish stopping the others
-        first (none may outlive the run), then ``execute`` raises it."""
-        if self.interrupted is None:
-            self.interrupted = exc
-            self.stop_reason = "interrupted"
-
 
 _GREENTHREAD_MAIN = eventlet.greenthread.GreenThread.main.__code__
 
 
-def _spawned_name(thread: greenlet.greenlet) -> str:
-    """``a greenthread blocked at worker.py:12 in wait_for_it``: its innermost user frame."""
-    frame, place = thread.gr_frame, ""
-    while frame is not None:
-        if not is_internal(frame.f_code.co_filename):
-            place = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
-            break
-        frame = frame.f_back
-    return f"a greenthread blocked at {place}" if place else "a greenthread"
 
 
-def _spawned_function(entry: Entry) -> str:
-    _callback, args, _kwargs = entry.timer.tpl
-    if args and callable(args[0]):
-        return getattr(args[0], "__qualname__", "")
-    return ""
-
-
-def _indent(text: str) -> str:
-    return "".join("      " + line + "\n" for line in text.splitlines())
+def _seal(options: Sequence[Option]) -> None:
+    if isinstance(options, LazyOptions):
+        options.seal()

@@ -42,8 +42,10 @@ from harness._errors import (
     StaleSchedule,
     UnknownTarget,
 )
+from harness._options import Model, add_run_options
 from harness._schedule import Schedule
-from harness._search.explore import Exploration, Failure, explore, refusal_advice
+from harness._search.explore import Exploration, explore, refusal_advice
+from harness._search.failures import Failure
 from harness._search.recheck import (
     DEFAULT_BUDGET,
     FOUND,
@@ -54,8 +56,10 @@ from harness._search.recheck import (
     Recheck,
     recheck,
 )
-from harness._settings import PREEMPTION_MODELS, STRATEGIES, UNCONTROLLED
-from harness._targets import MODELS, load_registry, resolve_target
+from harness._search.session import RunSpec, spec_from_options
+from harness._settings import Settings
+from harness._targets import MODELS, Target, load_registry, resolve_target
+from harness.strategies import registry
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_SKIP = 0, 1, 2, 125
 COMMAND_GROUP = "race_harness.commands"
@@ -73,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="race-harness",
         description="Deterministic race reproduction for eventlet code.",
     )
+    parser.add_argument("--version", action="version", version=f"race-harness {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     listing = sub.add_parser("list", help="list the registered targets")
@@ -94,11 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_explore(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("explore", help="run many schedules of a target, report the first failure")
     p.add_argument("target", help="scenario:variant, or package.module:callable")
-    p.add_argument("--strategy", choices=[s for s in STRATEGIES if s != "replay"], default=None)
+    p.add_argument("--strategy", choices=registry.names(), default=None, help=registry.help_text())
     p.add_argument("--schedules", type=_positive, default=None)
     p.add_argument("--seed", type=_non_negative, default=None)
-    p.add_argument("--preemption", choices=PREEMPTION_MODELS, default=None)
-    p.add_argument("--max-steps", type=_positive, default=None)
+    p.add_argument("--preemption", choices=Model.values(), default=None)
     p.add_argument("--pct-depth", type=_positive, default=None, help="PCT bug depth d (default 3)")
     p.add_argument("--preemption-bound", type=_non_negative, default=None,
                    help="bounded: at most this many preemptions per schedule (default: no bound)")
@@ -109,9 +113,7 @@ def _add_explore(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--verify-determinism", action=argparse.BooleanOptionalAction, default=None,
                    help="replay each failing schedule twice more and require the same trace "
                         "(default: on when CI=true; RACE_VERIFY_DETERMINISM)")
-    p.add_argument("--uncontrolled", choices=UNCONTROLLED, default=None,
-                   help="native threads, real sockets, subprocesses or a second hub in a run: fail "
-                        "the run (error, the default) or only warn (RACE_UNCONTROLLED)")
+    add_run_options(p.add_argument)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_explore)
 
@@ -127,6 +129,7 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                         "schedule's prefix")
     p.add_argument("--budget", type=_positive, default=DEFAULT_BUDGET,
                    help=f"schedules the fallback exploration may run (default {DEFAULT_BUDGET})")
+    add_run_options(p.add_argument)
     p.set_defaults(func=cmd_replay)
 
 
@@ -139,6 +142,7 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--no-shrink", action="store_true", help="report the schedule as given")
     p.add_argument("--regression-target", action="append", metavar="TARGET", default=None,
                    help="target(s) the regression test checks (default: TARGET; repeatable)")
+    add_run_options(p.add_argument)
     p.set_defaults(func=cmd_report)
 
 
@@ -151,6 +155,7 @@ def _add_shrink(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--prove", action="store_true",
                    help="then run every schedule with fewer preemptions to prove minimality")
     p.add_argument("--json", action="store_true")
+    add_run_options(p.add_argument)
     p.set_defaults(func=cmd_shrink)
 
 
@@ -196,9 +201,20 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _version() -> str:
+    try:
+        return metadata.version("race-harness")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _spec(target: Target, args: argparse.Namespace, model: str | None = None) -> RunSpec:
+    """The run options of a command line (``--tpool`` ...) over the ``RACE_*`` settings."""
+    return spec_from_options(target, args, Settings.from_env(), model)
+
+
 def cmd_explore(args: argparse.Namespace) -> int:
     from harness._search.stats import ProgressLine
-    from harness._settings import Settings
 
     settings = Settings.from_env().with_overrides(
         pct_depth=args.pct_depth, preemption_bound=args.preemption_bound,
@@ -211,7 +227,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         outcome = explore(
             target, strategy=args.strategy, schedules=args.schedules, seed=args.seed,
             preemption=args.preemption, max_steps=args.max_steps, settings=settings, progress=progress,
-            verify_determinism=args.verify_determinism, uncontrolled=args.uncontrolled,
+            verify_determinism=args.verify_determinism, uncontrolled=args.uncontrolled, until=args.until,
+            tpool=args.tpool, unobserved_exceptions=args.unobserved_exceptions,
         )
     finally:
         if progress is not None:
@@ -234,15 +251,18 @@ def _refused(refused: Failure, warn_option: str | None) -> int:
 
 
 def _check_explore_options(args: argparse.Namespace, strategy: str) -> None:
-    """Refuse options the chosen strategy would silently ignore."""
-    bounded = strategy == "bounded" or (strategy == "dfs" and args.preemption_bound is not None)
-    if args.preemption_bound is not None and strategy not in ("dfs", "bounded"):
-        raise InvalidSetting(f"--preemption-bound applies to --strategy dfs or bounded, not {strategy!r}")
-    if args.no_reduction and not bounded:
+    """Refuse options the chosen strategy would silently ignore (what each reads: the registry)."""
+    given = {"preemption_bound": args.preemption_bound is not None, "pct_depth": args.pct_depth is not None,
+             "reduction": args.no_reduction}
+    reads = registry.entry(strategy).reads
+    for knob, flag in (("preemption_bound", "--preemption-bound"), ("pct_depth", "--pct-depth"),
+                       ("reduction", "--no-reduction")):
+        if given[knob] and knob not in reads:
+            readers = " or ".join(e.name for e in registry.ENTRIES if knob in e.reads)
+            raise InvalidSetting(f"{flag} applies to --strategy {readers}, not {strategy!r}")
+    if args.no_reduction and strategy == "dfs" and args.preemption_bound is None:
         raise InvalidSetting("--no-reduction applies to bounded DFS (--strategy bounded, or dfs with "
                              f"--preemption-bound), not {strategy!r}")
-    if args.pct_depth is not None and strategy != "pct":
-        raise InvalidSetting(f"--pct-depth applies to --strategy pct, not {strategy!r}")
     if args.database is not None and args.no_database:
         raise InvalidSetting("--database and --no-database contradict each other; give one")
 
@@ -255,7 +275,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"race-harness: cannot replay: {exc}", file=sys.stderr)
         return EXIT_SKIP
     try:
-        checked = recheck(target, schedule, budget=args.budget, fallback=not args.no_fallback)
+        checked = recheck(target, schedule, budget=args.budget, fallback=not args.no_fallback,
+                          spec=_spec(target, args, schedule.model))
     except ScheduleDivergence as exc:
         print(f"race-harness: cannot replay on this code: {exc}", file=sys.stderr)
         return EXIT_SKIP
@@ -319,7 +340,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     target = resolve_target(args.target)
     try:
-        report = make_report(target, args.schedule, shrink=not args.no_shrink)
+        report = make_report(target, args.schedule, shrink=not args.no_shrink,
+                             spec=_spec(target, args, Schedule.parse(args.schedule).model))
     except ScheduleDivergence as exc:
         print(f"race-harness: cannot replay on this code: {exc}", file=sys.stderr)
         return EXIT_SKIP
@@ -346,7 +368,8 @@ def cmd_shrink(args: argparse.Namespace) -> int:
         target = resolve_target(args.target)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StaleSchedule)
-            result = shrink(target, schedule, max_runs=args.max_runs)
+            spec = _spec(target, args, schedule.model)
+            result = shrink(target, schedule, max_runs=args.max_runs, spec=spec)
         for warning in caught:
             print(f"race-harness: warning: {warning.message}", file=sys.stderr)
         if isinstance(result.failure.error, RunRefused):
@@ -361,7 +384,7 @@ def cmd_shrink(args: argparse.Namespace) -> int:
         print(f"pass: {exc}")
         return EXIT_OK
     proof = prove_minimal(target, schedule.model, result.preemptions_after,
-                          same_as=result.signature) if args.prove else None
+                          same_as=result.signature, spec=spec) if args.prove else None
     if args.json:
         print(json.dumps({
             "target": target.name, "original": schedule.encode(), "shrunk": result.shrunk.encode(),
@@ -434,7 +457,7 @@ def _exploration_json(outcome: Exploration) -> dict[str, object]:
         "elapsed": outcome.elapsed, "decisions": outcome.decisions,
         "schedule": failure.schedule if failure else None,
         "error": _error_text(failure.error) if failure else None,
-        "replay": f"race-harness replay {outcome.target} {failure.schedule}" if failure else None,
+        "replay": failure.replay_command() if failure else None,
         "stats": outcome.stats.as_dict(), "warnings": list(outcome.warnings),
     }
 

@@ -43,7 +43,6 @@ fakes that the body resets are fine.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from collections import defaultdict
@@ -52,17 +51,22 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness._frontends import marker_values as values
+from harness._options import RUN_OPTIONS, Model
+from harness.strategies import registry
+
 if TYPE_CHECKING:
     from harness._frontends.racetest import RaceContext, RacePlan, RaceResult
 
 GROUP = "race-harness"
-MARKER = ("race(schedules=None, strategy=None, preemption=None, seed=None, shards=1, until=None, "
-          "max_steps=None, instrument=None, secrets=()): run the test body under the race harness "
-          "once per schedule")
-STRATEGIES = ("random", "dfs", "pct", "hypothesis")
-MODELS = ("cooperative", "preemptive")
+MODELS = Model.values()
+# The RunSpec options a marker may set besides until/max_steps (RUN_OPTIONS is their one table).
+SPEC_KEYS = tuple(o.field for o in RUN_OPTIONS if o.field not in ("until", "max_steps"))
 MARKER_KEYS = {"schedules", "strategy", "preemption", "seed", "shards", "until", "max_steps",
-               "instrument", "secrets"}
+               "instrument", "secrets", *SPEC_KEYS}
+MARKER = ("race(schedules=None, strategy=None, preemption=None, seed=None, shards=1, until=None, "
+          f"max_steps=None, instrument=None, secrets=(), {', '.join(k + '=None' for k in SPEC_KEYS)}): "
+          "run the test body under the race harness once per schedule")
 
 _base_key = pytest.StashKey["_Base"]()
 _context_key = pytest.StashKey["RaceContext"]()
@@ -89,14 +93,14 @@ class _Base:
             raise pytest.UsageError(f"race-harness: {exc}") from None
         self.cli: dict[str, Any] = {}
         self.values: dict[str, Any] = {}
-        for name, convert in (("schedules", _positive), ("strategy", _strategy), ("seed", _seed),
-                              ("preemption", _model)):
+        for name, convert in (("schedules", values.positive), ("strategy", values.strategy),
+                              ("seed", values.seed), ("preemption", values.model)):
             given = config.getoption(f"race_{name}")
             ini = _ini(config, f"race_{name}")
             if given is not None:
                 self.cli[name] = given
             self.values[name] = given if given is not None else (
-                _convert(f"ini race_{name}", ini, convert) if ini is not None else getattr(env, name))
+                values.convert(f"ini race_{name}", ini, convert) if ini is not None else getattr(env, name))
         self.seed_source = _seed_source(config, env)
         if self.seed_source == "pytest-randomly":
             self.values["seed"] = int(config.getoption("randomly_seed"))
@@ -124,11 +128,11 @@ class _Base:
 # -- options --------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup(GROUP, "race-harness: deterministic race exploration of eventlet code")
-    group.addoption("--race-schedules", type=_option(_positive), default=None, metavar="N",
+    group.addoption("--race-schedules", type=values.option(values.positive), default=None, metavar="N",
                     help="schedules per race test (overrides the marker; ini race_schedules)")
-    group.addoption("--race-strategy", choices=STRATEGIES, default=None,
+    group.addoption("--race-strategy", choices=registry.names(), default=None,
                     help="exploration strategy (overrides the marker; ini race_strategy)")
-    group.addoption("--race-seed", type=_option(_seed), default=None, metavar="N",
+    group.addoption("--race-seed", type=values.option(values.seed), default=None, metavar="N",
                     help="seed of seeded strategies (overrides the marker; ini race_seed)")
     group.addoption("--race-preemption", choices=MODELS, default=None,
                     help="preemption model (overrides the marker; ini race_preemption)")
@@ -243,7 +247,7 @@ def _plan(item: pytest.Function, marker: pytest.Mark) -> RacePlan:
         if name in base.cli:
             return base.cli[name]
         if kw.get(name) is not None:
-            return _convert(f"race({name}=...)", kw[name], convert)
+            return values.convert(f"race({name}=...)", kw[name], convert)
         return base.values[name]
 
     callspec = getattr(item, "callspec", None)
@@ -253,11 +257,12 @@ def _plan(item: pytest.Function, marker: pytest.Mark) -> RacePlan:
     return RacePlan(
         target_name=target_name(item.module.__name__, item.function.__qualname__),
         nodeid=_base_nodeid(item.nodeid, shard.id if shard is not None else None),
-        strategy=pick("strategy", _strategy), schedules=pick("schedules", _positive),
-        seed=pick("seed", _seed), preemption=pick("preemption", _model), seed_source=seed_source,
+        strategy=pick("strategy", values.strategy), schedules=pick("schedules", values.positive),
+        seed=pick("seed", values.seed), preemption=pick("preemption", values.model), seed_source=seed_source,
         shard=shard, replay=base.replay or None, until=kw.get("until"), max_steps=kw.get("max_steps"),
         instrument=kw.get("instrument"), secrets=tuple(secrets),
         database=os.environ.get("RACE_DATABASE", "off") if shard is None else "off",
+        options=values.spec_options(kw),
     )
 
 
@@ -442,56 +447,3 @@ def _seed_source(config: pytest.Config, env: Any) -> str:
     if isinstance(randomly, int) and not isinstance(randomly, bool):
         return "pytest-randomly"
     return "default"
-
-
-def _convert(where: str, value: Any, convert: Any) -> Any:
-    try:
-        return convert(value)
-    except (ValueError, TypeError) as exc:
-        raise pytest.UsageError(f"race-harness: {where}: {exc}") from None
-
-
-def _option(convert: Any) -> Any:
-    def parse(text: str) -> Any:
-        try:
-            return convert(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parse.__name__ = convert.__name__.lstrip("_")
-    return parse
-
-
-def _positive(value: Any) -> int:
-    number = _whole(value)
-    if number < 1:
-        raise ValueError(f"expected a whole number >= 1, got {value!r}")
-    return number
-
-
-def _seed(value: Any) -> int:
-    number = _whole(value)
-    if number < 0:
-        raise ValueError(f"expected a seed >= 0, got {value!r}")
-    return number
-
-
-def _whole(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got {value!r}")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a whole number, got {value!r}") from None
-
-
-def _strategy(value: Any) -> str:
-    if value not in STRATEGIES:
-        raise ValueError(f"strategy {value!r} is not one of {', '.join(STRATEGIES)}")
-    return str(value)
-
-
-def _model(value: Any) -> str:
-    if value not in MODELS:
-        raise ValueError(f"preemption model {value!r} is not one of {', '.join(MODELS)}")
-    return str(value)

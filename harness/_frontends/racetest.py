@@ -23,18 +23,22 @@ from eventlet import event, greenthread, hubs, queue
 
 from harness._engine import points
 from harness._errors import HarnessError
+from harness._options import RUN_OPTIONS, Model
 from harness._report import ProofReport, Section, build_report, shell_quote, shrink_schedule
 from harness._schedule import Schedule
-from harness._search.explore import Exploration, Failure, explore, refusal_advice, replay
+from harness._search.explore import Exploration, explore, refusal_advice, replay
+from harness._search.failures import Failure
 from harness._search.recheck import INCONCLUSIVE, REFUSED, recheck
+from harness._search.session import RunSpec
+from harness._settings import Settings
 from harness._targets import Target, fingerprint_of
-from harness.strategies import make_strategy
+from harness.strategies import registry
 
 # Strategies whose schedule N is drawn from its own seeded stream, so shards
 # with disjoint schedule ranges explore disjoint streams.  (PCT also learns the
 # number of decisions from earlier runs, so its shard schedules are not
 # byte-identical to the same numbers in one unsharded run.)
-SHARDABLE = ("random", "pct")
+SHARDABLE = registry.shardable()
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,25 @@ class RacePlan:
     instrument: Callable[[], Any] | None = None
     secrets: tuple[str, ...] = ()
     database: str = "off"
+    # RunSpec options (tpool, uncontrolled, unobserved_exceptions) set on the marker; the others
+    # come from RACE_* variables, which the printed replay command then spells out.
+    options: dict[str, str] = field(default_factory=dict)
+
+    def spec(self) -> RunSpec:
+        """The options every run of this test is made with: marker > RACE_* > defaults."""
+        settings = Settings.from_env()
+        base = RunSpec(self.target_name, Model(self.preemption), settings.tpool, settings.uncontrolled,
+                       settings.unobserved_exceptions, self.until, self.max_steps or settings.max_steps,
+                       settings.clock_audit)
+        return base.with_overrides(**self.options)
+
+    def replay_environment(self) -> str:
+        """``RACE_X=value `` for each non-default option that came from the environment."""
+        spec, default = self.spec(), RunSpec(self.target_name)
+        words = [f"RACE_{o.field.upper()}={getattr(spec, o.field)}" for o in RUN_OPTIONS
+                 if o.field not in self.options and o.field not in ("until", "max_steps")
+                 and getattr(spec, o.field) != getattr(default, o.field)]
+        return "".join(word + " " for word in words)
 
     @property
     def first(self) -> int:
@@ -120,7 +143,8 @@ class RaceResult:
         if self.report is not None:
             props += [("race_schedule", self.report.schedule), ("race_error", _first_line(self.report)),
                       ("race_found_at", self.found_at if self.found_at is not None else ""),
-                      ("race_replay", replay_command(plan.nodeid, self.report.schedule))]
+                      ("race_replay", replay_command(plan.nodeid, self.report.schedule,
+                                                     plan.replay_environment()))]
         if self.report_dir is not None:
             props.append(("race_report_dir", self.report_dir))
         return props
@@ -232,8 +256,10 @@ def target_name(module: str, qualname: str) -> str:
     return ":".join(re.sub(r"[^A-Za-z0-9_.\-]", "_", part) for part in (module, qualname))
 
 
-def replay_command(nodeid: str, schedule: str) -> str:
-    return f"pytest {shell_quote(nodeid)} --race-replay={shell_quote(schedule)}"
+def replay_command(nodeid: str, schedule: str, environment: str = "") -> str:
+    """The pytest command that replays ``schedule`` of a race test; ``environment`` is the
+    ``RACE_*=...`` prefix for options the marker does not set (``RacePlan.replay_environment``)."""
+    return f"{environment}pytest {shell_quote(nodeid)} --race-replay={shell_quote(schedule)}"
 
 
 def make_target(plan: RacePlan, body: Callable[[], object], module: object, context: RaceContext) -> Target:
@@ -263,11 +289,13 @@ def run_item(plan: RacePlan, target: Target, context: RaceContext) -> RaceResult
 def _explore(plan: RacePlan, target: Target, result: RaceResult) -> None:
     strategy: Any = plan.strategy
     if plan.shard is not None:
-        strategy = make_strategy(plan.strategy, plan.seed)
+        strategy = registry.build(plan.strategy, registry.Knobs(seed=plan.seed))
         strategy.runs = plan.first  # schedule numbers [first, first + count): disjoint per shard
+    spec = plan.spec()
     outcome: Exploration = explore(
         target, strategy=strategy, schedules=plan.count, seed=plan.seed, preemption=plan.preemption,
-        max_steps=plan.max_steps, stop_on_failure=True, database=plan.database,
+        max_steps=spec.max_steps, stop_on_failure=True, database=plan.database, until=spec.until,
+        tpool=spec.tpool, uncontrolled=spec.uncontrolled, unobserved_exceptions=spec.unobserved_exceptions,
     )
     result.schedules_run = outcome.schedules_run
     result.exhausted = outcome.exhausted
@@ -285,7 +313,7 @@ def _explore(plan: RacePlan, target: Target, result: RaceResult) -> None:
 def _replay(plan: RacePlan, target: Target, result: RaceResult, context: RaceContext) -> None:
     assert plan.replay is not None
     context.frozen = 0
-    checked = recheck(target, plan.replay)
+    checked = recheck(target, plan.replay, spec=plan.spec())
     result.schedules_run = 1 + checked.explored
     result.verdict = f"replay: {checked.verdict}"
     if checked.verdict == REFUSED and checked.failure is not None:
@@ -308,8 +336,9 @@ def _report(plan: RacePlan, target: Target, context: RaceContext, result: RaceRe
     assert result.failure is not None
     if result.found_at is not None:
         context.frozen = result.found_at - 1
-    shrunk = shrink_schedule(target, result.failure.schedule)
-    run = replay(target, shrunk.schedule)
+    spec = plan.spec()
+    shrunk = shrink_schedule(target, result.failure.schedule, spec)
+    run = replay(target, shrunk.schedule, spec=spec)
     counts: dict[str, int | str | bool | None] = {
         "seed": plan.seed, "strategy": plan.strategy, "schedules_run": result.schedules_run,
         "found_at_schedule": result.found_at, "shard": str(plan.shard) if plan.shard else None,
@@ -317,8 +346,8 @@ def _report(plan: RacePlan, target: Target, context: RaceContext, result: RaceRe
     }
     return build_report(
         target, shrunk.schedule, run, original_schedule=shrunk.original, shrink_status=shrunk.status,
-        pytest_command=replay_command(plan.nodeid, shrunk.schedule), counts=counts,
-        sections=context.sections, secrets=plan.secrets,
+        pytest_command=replay_command(plan.nodeid, shrunk.schedule, plan.replay_environment()),
+        counts=counts, sections=context.sections, secrets=plan.secrets, spec=spec,
     )
 
 

@@ -1,14 +1,13 @@
 """Proof bundles: build a report from a target and a schedule, and write its files.
 
-``make_report`` replays the schedule (shrinking it first when
-``harness._search.shrink`` is available) and ``write_bundle`` writes ``report.md``,
+``make_report`` replays the schedule (shrunk first, under the options it was
+found with: a ``RunSpec``) and ``write_bundle`` writes ``report.md``,
 ``report.json``, ``timeline.html``, ``timeline.svg`` and the regression test
 into one directory: everything a bug report needs to carry its proof.
 """
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +21,10 @@ from harness._report.model import ProofReport, Section, build_report
 from harness._report.regression import regression_filename, render_pytest_regression, render_regression
 from harness._report.svg import render_svg
 from harness._schedule import Schedule
-from harness._search.explore import TargetSpec, failure_of, replay
+from harness._search.explore import TargetSpec, replay
+from harness._search.failures import failure_of
+from harness._search.session import RunSpec
+from harness._settings import Settings
 from harness._targets import Target, resolve_target
 
 
@@ -35,40 +37,20 @@ class Shrunk:
     status: str
 
 
-def shrink_schedule(target: Target, schedule: str) -> Shrunk:
-    """Shrink ``schedule`` with ``harness._search.shrink.shrink`` if that module exists.
+def shrink_schedule(target: Target, schedule: str, spec: RunSpec | None = None) -> Shrunk:
+    """Shrink ``schedule`` under ``spec``; a shrinking problem leaves the schedule as it is
+    and says so: a report is never lost to it."""
+    from harness._search.shrink import shrink
 
-    A shrinker that is missing or fails leaves the schedule as it is and says
-    so; a report is never lost to a shrinking problem.
-    """
     try:
-        module = importlib.import_module("harness._search.shrink")
-    except ImportError:
-        return Shrunk(schedule, None, "not available (harness._search.shrink is not installed)")
-    shrink = getattr(module, "shrink", None)
-    if shrink is None:
-        return Shrunk(schedule, None, "not available (harness._search.shrink has no shrink())")
-    try:
-        text = _schedule_text(shrink(target, schedule))
+        text = shrink(target, schedule, spec=spec).shrunk.encode()
     except Exception as exc:  # noqa: BLE001 - the unshrunk schedule still proves the race
         return Shrunk(schedule, None, f"failed ({type(exc).__name__}: {exc}); showing the schedule as found")
-    if text is None or text == schedule:
+    if text == schedule:
         return Shrunk(schedule, None, "already minimal")
     before, after = Schedule.parse(schedule), Schedule.parse(text)
     return Shrunk(text, schedule, f"shrunk from {len(before.choices)} decisions / {before.preemptions} "
                                   f"preemptions to {len(after.choices)} / {after.preemptions}")
-
-
-def _schedule_text(value: object) -> str | None:
-    if isinstance(value, str):
-        return Schedule.parse(value).encode()
-    if isinstance(value, Schedule):
-        return value.encode()
-    for attribute in ("shrunk", "schedule"):  # ShrinkResult.shrunk, or anything with a .schedule
-        inner = getattr(value, attribute, None)
-        if inner is not None and inner is not value:
-            return _schedule_text(inner)
-    return None
 
 
 def make_report(
@@ -80,26 +62,30 @@ def make_report(
     sections: Iterable[Section] = (),
     secrets: Iterable[str] = (),
     pytest_command: str | None = None,
+    spec: RunSpec | None = None,
 ) -> ProofReport:
-    """Replay ``schedule`` on ``target`` (shrunk first if it fails) and build its report.
+    """Replay ``schedule`` on ``target`` under ``spec`` (shrunk first if it fails) and
+    build its report, whose replay command spells the spec's options.
 
     Raises ``ScheduleDivergence`` when the schedule does not fit the code.
     """
     resolved = resolve_target(target)
-    text = schedule.encode() if isinstance(schedule, Schedule) else Schedule.parse(schedule).encode()
+    parsed = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
+    text = parsed.encode()
+    spec = (spec or RunSpec.of(resolved, Settings.from_env())).with_overrides(model=parsed.model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StaleSchedule)
-        result = replay(resolved, text)
+        result = replay(resolved, text, spec=spec)
     shrunk = Shrunk(text, None, "not attempted")
-    if shrink and failure_of(resolved, Schedule.parse(text).model, result) is not None:
-        shrunk = shrink_schedule(resolved, text)
+    if shrink and failure_of(resolved, spec, result) is not None:
+        shrunk = shrink_schedule(resolved, text, spec)
         if shrunk.schedule != text:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", StaleSchedule)
-                result = replay(resolved, shrunk.schedule)
+                result = replay(resolved, shrunk.schedule, spec=spec)
     return build_report(
         resolved, shrunk.schedule, result, original_schedule=shrunk.original, shrink_status=shrunk.status,
-        pytest_command=pytest_command, counts=counts, sections=sections, secrets=secrets,
+        pytest_command=pytest_command, counts=counts, sections=sections, secrets=secrets, spec=spec,
     )
 
 

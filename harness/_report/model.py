@@ -27,10 +27,11 @@ from importlib import metadata
 
 from harness._engine.clock import EPOCH
 from harness._engine.labels import is_internal
-from harness._engine.run import RunResult
+from harness._engine.results import RunResult
 from harness._engine.trace import Event
 from harness._report.redact import Redactor
 from harness._schedule import Schedule
+from harness._search.session import RunSpec
 from harness._targets import Target
 
 REQUEST, RESPONSE, VIOLATION = "request", "response", "violation"
@@ -144,11 +145,14 @@ def build_report(
     counts: dict[str, int | str | bool | None] | None = None,
     sections: Iterable[Section] = (),
     secrets: Iterable[str] = (),
+    spec: RunSpec | None = None,
 ) -> ProofReport:
     """A redacted report of one run of ``target`` under ``schedule``.
 
     ``pytest_command`` is for targets made from pytest race tests: the replay
     command is then that one (the CLI cannot set up the test's fixtures).
+    ``spec`` holds the options the run was made with: the replay command spells
+    each that differs from its default.
     """
     parsed = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
     redactor = Redactor(secrets)
@@ -164,7 +168,8 @@ def build_report(
         target=target.name, fingerprint=parsed.fingerprint, code_fingerprint=target.fingerprint,
         model=parsed.model, schedule=text, events=events, error=error,
         replay_command=redact(pytest_command) if pytest_command else
-        f"race-harness replay {shell_quote(target.name)} {shell_quote(text)}",
+        " ".join([f"race-harness replay {shell_quote(target.name)} {shell_quote(text)}",
+                  *(spec.options() if spec is not None else [])]),
         description=redact(target.description), original_schedule=original_schedule,
         shrink_status=shrink_status, pytest_command=pytest_command and redact(pytest_command),
         counts=dict(counts or {}), sections=[Section(redact(s.title), redact(s.text)) for s in sections],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from harness._engine.run import RunResult
+from harness._engine.results import RunResult
 from harness._engine.trace import Trace
 from harness._errors import NondeterminismDetected
 

@@ -9,63 +9,30 @@ whatever happened (failure, error, KeyboardInterrupt).
 
 from __future__ import annotations
 
-import contextlib
-import random
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from harness._engine.clock import audited, virtual_clocks
-from harness._engine.patches import deterministic_eventlet
-from harness._engine.refusals import guarded
-from harness._engine.run import FailureRecord, Run, RunConfig, RunResult
-from harness._engine.stdlib import controlled
-from harness._engine.trace import Trace
+from harness._engine.results import RunResult
 from harness._errors import (
     HubBypassError,
-    InvalidSetting,
     RunRefused,
     ScheduleDivergence,
-    StaleSchedule,
     TpoolRefused,
 )
+from harness._options import Uncontrolled
 from harness._schedule import Schedule
 from harness._search.database import FailureDatabase
 from harness._search.determinism import check_same
+from harness._search.failures import Failure, check_replayable, failure_of, schedule_of
+from harness._search.session import RunSpec, environment, run_once
 from harness._search.stats import ExplorationStats
-from harness._settings import PREEMPTION_MODELS, UNCONTROLLED, Settings
+from harness._settings import Settings
 from harness._targets import Target, resolve_target
-from harness.strategies import ReplayStrategy, Strategy, make_strategy
+from harness.strategies import ReplayStrategy, Strategy, registry
 
 TargetSpec = Target | str | Callable[[], object]
 Progress = Callable[["Exploration"], None]
-RUN_RANDOM_SEED = 0x5EED
-
-
-@dataclass
-class Failure:
-    """A failing schedule with what it did: replay ``schedule`` to see it again."""
-
-    schedule: str
-    error: BaseException
-    trace: Trace
-    thread: str
-    traceback: str
-    others: list[FailureRecord] = field(default_factory=list)
-
-    @property
-    def preemptions(self) -> int:
-        return Schedule.parse(self.schedule).preemptions
-
-    def describe(self) -> str:
-        """A multi-line account: error, where, the schedule and how to replay it."""
-        target = Schedule.parse(self.schedule).target
-        return "\n".join([
-            f"{type(self.error).__name__} in {self.thread}: {self.error}",
-            f"schedule: {self.schedule}",
-            f"replay:   race-harness replay {target} {self.schedule}",
-        ])
 
 
 @dataclass
@@ -87,6 +54,7 @@ class Exploration:
     stats: ExplorationStats = field(default_factory=ExplorationStats)
     # Escapes from the scheduler let through by ``uncontrolled="warn"``, one per distinct message.
     warnings: list[str] = field(default_factory=list)
+    spec: RunSpec | None = None
 
     @property
     def passed(self) -> bool:
@@ -180,7 +148,8 @@ def explore(
     the run) or ``"warn"`` (it is noted in the trace and ``Exploration.warnings``).
     ``unobserved_exceptions`` is ``"fail"`` (an exception eventlet would print as
     unhandled fails the run) or ``"ignore"``; ``tpool`` is ``"refuse"``
-    (``eventlet.tpool.execute`` in a run fails it) or ``"inline"``.
+    (``eventlet.tpool.execute`` in a run fails it) or ``"inline"``.  Every failure
+    carries these options (``Failure.spec``), and its replay command spells them.
     """
     base = settings or Settings.from_env()
     chosen = base.with_overrides(
@@ -190,25 +159,24 @@ def explore(
         unobserved_exceptions=unobserved_exceptions, tpool=tpool,
     )
     resolved = resolve_target(target)
-    config = _config(resolved, chosen.preemption, chosen.max_steps, until, chosen.unobserved_exceptions)
+    spec = RunSpec.of(resolved, chosen, until=until)
     if strategy is None or isinstance(strategy, str):
-        if chosen.strategy == "hypothesis":
-            return _explore(resolved, None, chosen, config, progress)
-        bound = chosen.preemption_bound if chosen.preemption_bound >= 0 else None
-        planner = make_strategy(chosen.strategy, chosen.seed, pct_depth=chosen.pct_depth,
-                                preemption_bound=bound, reduction=chosen.reduction)
+        planner = registry.build(chosen.strategy, chosen.knobs())
     else:
         planner = strategy
-    return _explore(resolved, planner, chosen, config, progress)
+    return _explore(resolved, planner, chosen, spec, progress)
 
 
 def replay(
     target: TargetSpec, schedule: str | Schedule, *, max_steps: int | None = None, until: float | None = None,
-    unobserved_exceptions: str | None = None, tpool: str | None = None,
+    unobserved_exceptions: str | None = None, tpool: str | None = None, uncontrolled: str | None = None,
+    spec: RunSpec | None = None,
 ) -> RunResult:
     """Run one schedule exactly; warn (StaleSchedule) if the code changed since it was recorded.
 
-    ``until`` is the virtual-time horizon the schedule was explored with (the
+    Pass the options the schedule was found with, or the failure's ``spec``
+    (``Failure.spec``): a schedule found with ``tpool="inline"`` is refused under
+    the default ``tpool="refuse"``.  ``until`` is the virtual-time horizon (the
     target's own by default); a periodic program needs it to end the same way.
 
     Raises ScheduleDivergence when the schedule asks for a choice the program
@@ -216,122 +184,41 @@ def replay(
     """
     parsed = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
     resolved = resolve_target(target)
-    if parsed.target != resolved.name:
-        raise ScheduleDivergence(
-            f"the schedule was recorded for target {parsed.target!r}, not {resolved.name!r}; "
-            f"replay it with: race-harness replay {parsed.target} {parsed.encode()}"
-        )
-    if parsed.fingerprint != resolved.fingerprint:
-        warnings.warn(StaleSchedule(
-            f"schedule fingerprint {parsed.fingerprint} differs from the code's {resolved.fingerprint}: "
-            "the target changed since the schedule was recorded, so the replay may diverge"
-        ), stacklevel=2)
-    chosen = Settings.from_env().with_overrides(unobserved_exceptions=unobserved_exceptions, tpool=tpool)
-    config = _config(resolved, parsed.model, max_steps or Settings().max_steps, until,
-                     chosen.unobserved_exceptions)
-    with environment(resolved, parsed.model, tpool=chosen.tpool):
-        result = run_once(resolved, ReplayStrategy(parsed.choices), config)
+    check_replayable(resolved, parsed)
+    if spec is None:
+        spec = RunSpec.of(resolved, Settings.from_env(), model=parsed.model)
+    spec = spec.with_overrides(model=parsed.model, max_steps=max_steps, until=until, tpool=tpool,
+                               unobserved_exceptions=unobserved_exceptions, uncontrolled=uncontrolled)
+    with environment(resolved, spec):
+        result = run_once(resolved, ReplayStrategy(parsed.choices), spec)
     divergence = next((f.error for f in result.failures if isinstance(f.error, ScheduleDivergence)), None)
     if divergence is not None:
         raise divergence
     return result
 
 
-def schedule_of(target: Target, model: str, result: RunResult) -> Schedule:
-    return Schedule(target.name, model, target.fingerprint, result.choices)
-
-
-def failure_of(target: Target, model: str, result: RunResult) -> Failure | None:
-    """The Failure a run produced, or None when it passed."""
-    first = result.failure
-    if first is None:
-        return None
-    schedule = schedule_of(target, model, result).encode()
-    return Failure(schedule, first.error, result.trace, first.thread, first.traceback, result.failures[1:])
-
-
-def run_once(target: Target, strategy: Strategy, config: RunConfig) -> RunResult:
-    """One run of ``target`` under ``strategy``; the environment must be installed."""
-    random.seed(RUN_RANDOM_SEED)
-    run = Run(target.body, strategy, config)
-    with audited(run):  # watches for real-clock reads (first run of an exploration by default)
-        result = run.execute()
-    strategy.end_execution(result.summary())
-    return result
-
-
-@contextlib.contextmanager
-def environment(target: Target, model: str, uncontrolled: str = "error", *,
-                tpool: str | None = None, clock_audit: str | None = None) -> Iterator[None]:
-    """Everything a run needs, installed once per exploration and always undone.
-
-    ``tpool`` and ``clock_audit`` default to ``Settings.from_env()``'s."""
-    if model not in PREEMPTION_MODELS:
-        raise InvalidSetting(f"preemption model {model!r} is not one of: {', '.join(PREEMPTION_MODELS)}")
-    if uncontrolled not in UNCONTROLLED:
-        raise InvalidSetting(f"uncontrolled {uncontrolled!r} is not one of: {', '.join(UNCONTROLLED)}")
-    if tpool is None or clock_audit is None:
-        defaults = Settings.from_env()
-        tpool = tpool or defaults.tpool
-        clock_audit = clock_audit or defaults.clock_audit
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(_saved_global_random())
-        stack.enter_context(virtual_clocks(audit=clock_audit))
-        stack.enter_context(deterministic_eventlet())
-        stack.enter_context(controlled(tpool))
-        stack.enter_context(guarded(strict=uncontrolled == "error"))
-        if target.instrument is not None and (model == "preemptive" or target.complete_footprints):
-            stack.enter_context(target.instrument())
-        yield
-
-
-@contextlib.contextmanager
-def _saved_global_random() -> Iterator[None]:
-    """Each run reseeds the global generator (so code using it replays exactly);
-    the caller's generator state is restored afterwards."""
-    state = random.getstate()
-    try:
-        yield
-    finally:
-        random.setstate(state)
-
-
-def _config(target: Target, model: str, max_steps: int, until: float | None,
-            unobserved: str | None = None) -> RunConfig:
-    """``unobserved`` (``unobserved_exceptions``) defaults to ``Settings.from_env()``'s."""
-    horizon = until if until is not None else target.until
-    if unobserved is None:
-        unobserved = Settings.from_env().unobserved_exceptions
-    return RunConfig(preemptive=(model == "preemptive"), max_steps=max_steps, until=horizon,
-                     unobserved_exceptions=unobserved, complete_footprints=target.complete_footprints)
-
-
-def _explore(target: Target, strategy: Strategy | None, settings: Settings, config: RunConfig,
+def _explore(target: Target, strategy: Strategy, settings: Settings, spec: RunSpec,
              progress: Progress | None = None) -> Exploration:
-    """Stored failures first, then the strategy's schedules (``None``: a Hypothesis search)."""
-    model = settings.preemption
+    """Stored failures first, then the strategy's schedules."""
+    model = spec.model.value
     started = time.perf_counter()
-    name = strategy.name if strategy is not None else "hypothesis"
-    outcome = Exploration(target.name, model, name, None, 0, False, 0.0)
+    name = strategy.name
+    outcome = Exploration(target.name, model, name, None, 0, False, 0.0, spec=spec)
     database = FailureDatabase.from_setting(settings.database)
 
     def account(result: RunResult) -> None:
-        _account(outcome, target, model, result, started, settings.uncontrolled == "warn")
+        _account(outcome, target, spec, result, started)
         if progress is not None:
             outcome.elapsed = time.perf_counter() - started
             progress(outcome)
 
-    with environment(target, model, settings.uncontrolled, tpool=settings.tpool,
-                     clock_audit=settings.clock_audit):
+    with environment(target, spec):
         if database is not None:
-            _replay_stored(database, target, model, config, outcome, account, settings.stop_on_failure)
+            _replay_stored(database, target, spec, outcome, account, settings.stop_on_failure)
         if outcome.failure is not None and settings.stop_on_failure:
             outcome.strategy = f"{name}, not started: a stored failing schedule reproduced first"
         else:
-            if strategy is None:
-                _search_hypothesis(target, settings, config, outcome, account)
-            else:
-                _run_strategy(target, strategy, settings, config, outcome, account)
+            _run_strategy(target, strategy, settings, spec, outcome, account)
     if database is not None and outcome.failure is not None and not outcome.refused:
         database.save(outcome.failure.schedule, outcome.failure.error)
         outcome.stats.database["saved"] = outcome.failure.schedule
@@ -341,48 +228,71 @@ def _explore(target: Target, strategy: Strategy | None, settings: Settings, conf
     return outcome
 
 
-def _run_strategy(target: Target, strategy: Strategy, settings: Settings, config: RunConfig,
+def _run_strategy(target: Target, strategy: Strategy, settings: Settings, spec: RunSpec,
                   outcome: Exploration, account: Callable[[RunResult], None]) -> None:
-    model = settings.preemption
-    for _ in range(settings.schedules):
-        if not strategy.new_execution():
-            break
-        result = run_once(target, strategy, config)
-        if result.failure is not None and settings.verify_determinism:
-            _verify(target, model, config, result)
-        account(result)
-        if outcome.failure is not None and settings.stop_on_failure:
-            break
-        if _harness_error(result):
-            break
+    """Run the strategy's schedules.  A strategy that ``continues_after_failure`` (a
+    search that shrinks, Hypothesis) runs until it says it is done, and its last failing
+    run is the one reported, finished by the harness's shrink passes from ``finish_from``;
+    any strategy with ``close`` is closed however the loop ends."""
+    config = spec.config(target)
+    shrinking = bool(getattr(strategy, "continues_after_failure", False))
+    last: RunResult | None = None
+    try:
+        while shrinking or outcome.schedules_run < settings.schedules:
+            if not strategy.new_execution():
+                break
+            result = run_once(target, strategy, config)
+            if result.failure is not None and settings.verify_determinism and not shrinking:
+                _verify(target, spec, result)
+            account(result)
+            last = result if result.failure is not None else last
+            if outcome.failure is not None and settings.stop_on_failure and not shrinking:
+                break
+            if _harness_error(result):
+                break
+    finally:
+        close = getattr(strategy, "close", None)
+        if callable(close):
+            close()
     outcome.exhausted = strategy.exhausted
     outcome.strategy = strategy.describe()
+    if shrinking and last is not None:
+        _report_shrunk(target, strategy, spec, last, outcome)
     counters = getattr(strategy, "counters", None)
     if callable(counters):
         outcome.stats.strategy = dict(counters())
 
 
-def _search_hypothesis(target: Target, settings: Settings, config: RunConfig, outcome: Exploration,
-                       account: Callable[[RunResult], None]) -> None:
-    """Hypothesis drives the runs and shrinks a failure; report the shrunk one."""
-    from harness.strategies.hypothesis import search
+def _report_shrunk(target: Target, strategy: Strategy, spec: RunSpec, last: RunResult,
+                   outcome: Exploration) -> None:
+    """Report the shrinking search's last failing run, finished by the named passes."""
+    from harness._search.shrink import shrink_installed
 
-    shrunk = search(target, settings, config, account)
-    outcome.strategy = f"hypothesis ({outcome.schedules_run} runs, shrinking included)"
-    failure = failure_of(target, settings.preemption, shrunk) if shrunk is not None else None
+    best = last
+    choices = getattr(strategy, "finish_from", lambda: None)()
+    if choices is not None and not _harness_error(last):
+        schedule = Schedule(target.name, spec.model, target.fingerprint, choices)
+        budget = int(getattr(strategy, "finish_budget", 300))
+        try:
+            best = shrink_installed(target, schedule, spec.config(target), budget)[1]
+        except Exception:  # noqa: BLE001 - the search's own result still stands
+            best = last
+    failure = failure_of(target, spec, best)
     if failure is not None:
         outcome.failure = failure
         outcome.stats.failing_preemptions = failure.preemptions
-        outcome.stats.failing_decisions = shrunk.decisions if shrunk is not None else None
+        outcome.stats.failing_decisions = best.decisions
+    outcome.strategy = f"{strategy.describe()} ({outcome.schedules_run} runs, shrinking included)"
 
 
-def _replay_stored(database: FailureDatabase, target: Target, model: str, config: RunConfig,
+def _replay_stored(database: FailureDatabase, target: Target, spec: RunSpec,
                    outcome: Exploration, account: Callable[[RunResult], None], stop: bool) -> None:
     """Replay the database's schedules for this code; drop stale, fixed and diverging ones."""
-    pending = database.pending(target.name, target.fingerprint, model)
+    pending = database.pending(target.name, target.fingerprint, spec.model.value)
     info = outcome.stats.database
     info.update(path=str(database.root), replayed=0, reproduced=0, dropped=0,
                 stale=[entry.schedule for entry in pending.stale])
+    config = spec.config(target)
     for stored in pending.replay:
         result = run_once(target, ReplayStrategy(Schedule.parse(stored.schedule).choices), config)
         info["replayed"] += 1
@@ -400,24 +310,23 @@ def _replay_stored(database: FailureDatabase, target: Target, model: str, config
                 return
 
 
-def _verify(target: Target, model: str, config: RunConfig, result: RunResult) -> None:
+def _verify(target: Target, spec: RunSpec, result: RunResult) -> None:
     """Replay a failing run twice more; raise NondeterminismDetected on any difference."""
-    schedule = schedule_of(target, model, result)
-    replays = [run_once(target, ReplayStrategy(schedule.choices), config) for _ in range(2)]
+    schedule = schedule_of(target, spec.model, result)
+    replays = [run_once(target, ReplayStrategy(schedule.choices), spec) for _ in range(2)]
     check_same(schedule.encode(), result, replays)
 
 
-def _account(outcome: Exploration, target: Target, model: str, result: RunResult, started: float,
-             warned: bool = False) -> None:
+def _account(outcome: Exploration, target: Target, spec: RunSpec, result: RunResult, started: float) -> None:
     outcome.schedules_run += 1
     outcome.decisions += result.decisions
     outcome.max_decisions = max(outcome.max_decisions, result.decisions)
     outcome.stats.record(result)
-    if warned:  # only uncontrolled="warn" lets an escape through with a "warning" note
+    if spec.uncontrolled is Uncontrolled.WARN:  # only "warn" lets an escape through with a "warning" note
         for event in result.trace.events:
             if event.kind == "warning" and event.detail not in outcome.warnings:
                 outcome.warnings.append(event.detail)
-    failure = failure_of(target, model, result)
+    failure = failure_of(target, spec, result)
     if failure is None:
         return
     outcome.failures.append(failure)

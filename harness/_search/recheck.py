@@ -22,17 +22,18 @@ a real socket, a subprocess, ...) is no verdict either: ``refused``, skip.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from harness._engine.run import RunResult
+from harness._engine.results import RunResult
 from harness._errors import RunRefused, ScheduleDivergence, StaleSchedule
 from harness._schedule import Schedule
-from harness._search.explore import Failure, TargetSpec, explore, failure_of
+from harness._search.explore import TargetSpec, explore
 from harness._search.explore import replay as exact_replay
+from harness._search.failures import Failure, failure_of
+from harness._search.session import RunSpec
+from harness._settings import Settings
 from harness._targets import Target, resolve_target
-from harness.strategies import DfsStrategy, RandomStrategy, Strategy
-from harness.strategies.base import Decision, ExecutionSummary
+from harness.strategies import DfsStrategy, PrefixStrategy, RandomStrategy, Strategy
 
 DEFAULT_BUDGET = 200
 
@@ -85,13 +86,15 @@ def recheck(
     budget: int = DEFAULT_BUDGET,
     fallback: bool = True,
     retarget: bool = False,
+    spec: RunSpec | None = None,
 ) -> Recheck:
     """Replay ``schedule`` on ``target``; explore from its prefix when the replay cannot be trusted.
 
     ``retarget`` replays the choices on a target other than the one named in
     the schedule (a fixed variant); ``fallback=False`` reports a divergence as
     inconclusive without exploring.  ``ScheduleDivergence`` for a schedule of
-    another target is raised unless ``retarget``.
+    another target is raised unless ``retarget``.  ``spec`` holds the options the
+    schedule was found with (default: the ``RACE_*`` settings).
     """
     resolved = resolve_target(target)
     parsed = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
@@ -100,16 +103,18 @@ def recheck(
     if parsed.target != resolved.name:
         exact_replay(resolved, parsed)  # raises the divergence that names the right target
     stale = parsed.fingerprint != resolved.fingerprint
+    spec = (spec or RunSpec.of(resolved, Settings.from_env())).with_overrides(model=parsed.model)
+    spec = replace(spec, target=resolved.name)
     outcome = Recheck(resolved.name, parsed.encode(), PASSED, stale=stale)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StaleSchedule)
-            result = exact_replay(resolved, parsed)
+            result = exact_replay(resolved, parsed, spec=spec)
     except ScheduleDivergence as exc:
         outcome.divergence = str(exc)
     else:
         outcome.result = result
-        outcome.failure = failure_of(resolved, parsed.model, result)
+        outcome.failure = failure_of(resolved, spec, result)
         if outcome.failure is not None:
             outcome.verdict = REFUSED if isinstance(outcome.failure.error, RunRefused) else REPRODUCED
             return outcome
@@ -118,22 +123,23 @@ def recheck(
     if not fallback:
         outcome.verdict = INCONCLUSIVE if outcome.divergence else PASSED
         return outcome
-    return _explore_prefix(resolved, parsed, budget, outcome)
+    return _explore_prefix(resolved, parsed, spec, budget, outcome)
 
 
-def _explore_prefix(target: Target, schedule: Schedule, budget: int, outcome: Recheck) -> Recheck:
+def _explore_prefix(target: Target, schedule: Schedule, spec: RunSpec, budget: int,
+                    outcome: Recheck) -> Recheck:
     stages: list[tuple[Strategy, int]] = [
         (PrefixStrategy(schedule.choices, DfsStrategy()), max(1, budget // 2)),
         (PrefixStrategy(schedule.choices, RandomStrategy(0)), max(1, budget // 4)),
     ]
     left = budget
     for strategy, share in stages:
-        left -= _stage(target, schedule.model, strategy, min(share, left), outcome)
+        left -= _stage(target, spec, strategy, min(share, left), outcome)
         if outcome.failure is not None or left <= 0:
             break
     if outcome.failure is None and left > 0:
         full = DfsStrategy()
-        _stage(target, schedule.model, full, left, outcome)
+        _stage(target, spec, full, left, outcome)
         outcome.exhausted = full.exhausted
     if outcome.failure is not None:
         outcome.verdict = REFUSED if isinstance(outcome.failure.error, RunRefused) else FOUND
@@ -142,51 +148,16 @@ def _explore_prefix(target: Target, schedule: Schedule, budget: int, outcome: Re
     return outcome
 
 
-def _stage(target: Target, model: str, strategy: Strategy, schedules: int, outcome: Recheck) -> int:
+def _stage(target: Target, spec: RunSpec, strategy: Strategy, schedules: int, outcome: Recheck) -> int:
     if schedules <= 0:
         return 0
-    found = explore(target, strategy=strategy, schedules=schedules, preemption=model,
-                    stop_on_failure=True, database="off")
+    found = explore(target, strategy=strategy, schedules=schedules, preemption=spec.model,
+                    stop_on_failure=True, database="off", until=spec.until, max_steps=spec.max_steps,
+                    tpool=spec.tpool, uncontrolled=spec.uncontrolled,
+                    unobserved_exceptions=spec.unobserved_exceptions)
     outcome.explored += found.schedules_run
     if found.failure is not None:
         outcome.failure = found.failure
     return found.schedules_run
 
 
-class PrefixStrategy:
-    """Follow recorded choices while the program still offers them, then defer to ``inner``.
-
-    The decision where a recorded choice no longer fits (or the end of the
-    recording) is where ``inner`` takes over; it sees decision indices
-    counted from there, so a DFS explores exactly the suffix.
-    """
-
-    name = "prefix"
-
-    def __init__(self, prefix: Sequence[int], inner: Strategy) -> None:
-        self.prefix = tuple(prefix)
-        self.inner = inner
-        self.limit = len(self.prefix)
-
-    def new_execution(self) -> bool:
-        return self.inner.new_execution()
-
-    def choose(self, decision: Decision) -> int:
-        if decision.index < self.limit:
-            wanted = self.prefix[decision.index]
-            if wanted < len(decision.options):
-                return wanted
-            self.limit = decision.index
-        return self.inner.choose(replace(decision, index=decision.index - self.limit))
-
-    def end_execution(self, summary: ExecutionSummary) -> None:
-        cut = min(self.limit, len(summary.choices))
-        self.inner.end_execution(ExecutionSummary(
-            summary.choices[cut:], summary.option_counts[cut:], summary.failed, summary.steps))
-
-    @property
-    def exhausted(self) -> bool:
-        return self.inner.exhausted
-
-    def describe(self) -> str:
-        return f"recorded prefix of {self.limit} choice(s), then {self.inner.describe()}"

@@ -30,20 +30,20 @@ is only sound over the unbounded space).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from harness._engine.run import RunConfig, RunResult
-from harness._errors import HarnessError, ScheduleDivergence, StaleSchedule
+from harness._engine.results import RunConfig, RunResult
+from harness._errors import HarnessError, ScheduleDivergence
 from harness._schedule import Schedule
-from harness._search.explore import Failure, _config, environment, failure_of, run_once
+from harness._search.failures import Failure, check_replayable, failure_of
+from harness._search.session import RunSpec, environment, run_once
 from harness._search.signature import FailureSignature, signature_of
 from harness._settings import Settings
 from harness._targets import Target, resolve_target
-from harness.strategies.base import Decision, Strategy
+from harness.strategies.base import Strategy
 from harness.strategies.bounded import BoundedDfsStrategy
-from harness.strategies.replay import ReplayStrategy
+from harness.strategies.replay import LenientReplay, ReplayStrategy
 
 Key = tuple[int, int, tuple[int, ...]]
 SEARCH_BUDGET = 200  # runs per search_fewer attempt
@@ -73,16 +73,6 @@ def size_key(choices: Sequence[int]) -> Key:
     return (sum(1 for c in kept if c), len(kept), kept)
 
 
-class LenientReplay(ReplayStrategy):
-    """Replay that turns a choice the program does not offer into 0 instead of failing."""
-
-    def choose(self, decision: Decision) -> int:
-        index = decision.index
-        if index < len(self.choices) and self.choices[index] < len(decision.options):
-            return self.choices[index]
-        return 0
-
-
 @dataclass
 class ShrinkResult:
     """A shrunk schedule with its failure and what shrinking did."""
@@ -93,6 +83,7 @@ class ShrinkResult:
     runs: int
     passes: dict[str, int] = field(default_factory=dict)
     signature: FailureSignature | None = None
+    spec: RunSpec | None = None
 
     @property
     def preemptions_before(self) -> int:
@@ -118,7 +109,7 @@ class ShrinkResult:
             f"shrunk:   {self.shrunk.encode()}",
             f"          {self.preemptions_before} -> {self.preemptions_after} preemptions, "
             f"{self.size_before} -> {self.size_after} choices, {self.runs} replays (passes: {used})",
-            f"replay:   race-harness replay {self.shrunk.target} {self.shrunk.encode()}",
+            f"replay:   {self.failure.replay_command()}",
         ])
 
 
@@ -140,7 +131,7 @@ class Shrinker:
         if first.failure is None:
             raise ScheduleDoesNotFail(
                 f"the schedule ran to the end without failing ({first.steps} steps): nothing to "
-                f"shrink. Replay it with: race-harness replay {target.name} {schedule.encode()}")
+                "shrink")
         self.signature = signature_of(first.failure.error, first.trace)
         self.best = trimmed(first.choices)
         self.best_result = first
@@ -262,22 +253,31 @@ def _with(choices: tuple[int, ...], index: int, value: int) -> tuple[int, ...]:
 
 # -- entry points --------------------------------------------------------------------
 def shrink(target: Target | str | Callable[[], object], schedule: str | Schedule, *,
-           max_runs: int = 1000, max_steps: int | None = None, until: float | None = None) -> ShrinkResult:
-    """Shrink a failing schedule of ``target``.
+           max_runs: int = 1000, max_steps: int | None = None, until: float | None = None,
+           spec: RunSpec | None = None) -> ShrinkResult:
+    """Shrink a failing schedule of ``target``, run under ``spec`` (the options it was
+    found with: ``Failure.spec``; default, the ``RACE_*`` settings).
 
     Raises InvalidSchedule (malformed), ScheduleDivergence (cannot replay on
     this code) or ScheduleDoesNotFail (nothing to shrink).
     """
     parsed = schedule if isinstance(schedule, Schedule) else Schedule.parse(schedule)
-    resolved = _matching_target(target, parsed)
-    config = _config(resolved, parsed.model, max_steps or Settings().max_steps, until)
-    with environment(resolved, parsed.model):
-        sh = Shrinker(resolved, parsed, config, max_runs)
+    resolved = resolve_target(target)
+    check_replayable(resolved, parsed)
+    spec = _spec(resolved, spec, parsed.model, max_steps, until)
+    with environment(resolved, spec):
+        sh = Shrinker(resolved, parsed, spec.config(resolved), max_runs)
         _run_passes(sh)
     shrunk = Schedule(resolved.name, parsed.model, resolved.fingerprint, sh.best)
-    failure = failure_of(resolved, parsed.model, sh.best_result)
+    failure = failure_of(resolved, spec, sh.best_result)
     assert failure is not None
-    return ShrinkResult(parsed, shrunk, failure, sh.runs, dict(sh.accepted), sh.signature)
+    return ShrinkResult(parsed, shrunk, failure, sh.runs, dict(sh.accepted), sh.signature, spec)
+
+
+def _spec(target: Target, spec: RunSpec | None, model: str, max_steps: int | None,
+          until: float | None) -> RunSpec:
+    base = spec if spec is not None else RunSpec.of(target, Settings.from_env())
+    return base.with_overrides(model=model, max_steps=max_steps, until=until)
 
 
 def shrink_installed(target: Target, schedule: Schedule, config: RunConfig,
@@ -297,18 +297,6 @@ def _run_passes(sh: Shrinker) -> None:
             shrink_pass(sh)
         if sh.best == before:
             return
-
-
-def _matching_target(target: Target | str | Callable[[], object], schedule: Schedule) -> Target:
-    resolved = resolve_target(target)
-    if schedule.target != resolved.name:
-        raise ScheduleDivergence(
-            f"the schedule was recorded for target {schedule.target!r}, not {resolved.name!r}")
-    if schedule.fingerprint != resolved.fingerprint:
-        warnings.warn(StaleSchedule(
-            f"schedule fingerprint {schedule.fingerprint} differs from the code's "
-            f"{resolved.fingerprint}: shrinking what this code does with those choices"), stacklevel=3)
-    return resolved
 
 
 @dataclass
@@ -347,7 +335,8 @@ class MinimalityProof:
 
 def prove_minimal(target: Target | str | Callable[[], object], model: str, k: int, *,
                   same_as: FailureSignature | None = None, max_schedules: int = 100_000,
-                  max_steps: int | None = None, until: float | None = None) -> MinimalityProof:
+                  max_steps: int | None = None, until: float | None = None,
+                  spec: RunSpec | None = None) -> MinimalityProof:
     """Run every schedule with fewer than ``k`` preemptions; proved when none fails
     (none fails ``same_as``, when given: another failure is not a counterexample)."""
     resolved = resolve_target(target)
@@ -355,14 +344,15 @@ def prove_minimal(target: Target | str | Callable[[], object], model: str, k: in
     if k == 0:
         return proof
     strategy = BoundedDfsStrategy(bound=k - 1, reduction=False)
-    config = _config(resolved, model, max_steps or Settings().max_steps, until)
-    with environment(resolved, model):
+    run_spec = _spec(resolved, spec, model, max_steps, until)
+    config = run_spec.config(resolved)
+    with environment(resolved, run_spec):
         while proof.schedules_run < max_schedules and strategy.new_execution():
             result = run_once(resolved, strategy, config)
             proof.schedules_run += 1
             if same_as is not None and run_signature(result) != same_as:
                 continue
-            proof.counterexample = failure_of(resolved, model, result)
+            proof.counterexample = failure_of(resolved, run_spec, result)
             if proof.counterexample is not None:
                 break
         else:

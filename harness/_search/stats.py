@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from harness._engine.run import RunResult
+from harness._engine.results import RunResult
 
 
 @dataclass

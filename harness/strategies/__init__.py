@@ -1,49 +1,36 @@
-"""Strategies, one module each, behind the ``Strategy`` protocol."""
+"""Strategies, one module each, behind the ``Strategy`` protocol, named in one registry.
+
+``registry.ENTRIES`` is the only list of strategy names; ``registry.build``
+makes one from the exploration settings.  A custom strategy is any object
+that follows ``Strategy``: pass it to ``harness.explore(strategy=...)``.
+"""
 
 from __future__ import annotations
 
-from harness._errors import InvalidSetting
-from harness.strategies.base import Decision, ExecutionSummary, Option, Strategy
+from harness.strategies.base import Decision, DecisionKind, ExecutionSummary, Option, Strategy
 from harness.strategies.bounded import BoundedDfsStrategy
 from harness.strategies.dfs import DfsStrategy
 from harness.strategies.pct import PctStrategy
+from harness.strategies.prefix import PrefixStrategy
 from harness.strategies.random import RandomStrategy
-from harness.strategies.replay import ReplayStrategy
+from harness.strategies.registry import Knobs, StrategyEntry, build, names
+from harness.strategies.replay import LenientReplay, ReplayStrategy
 
 __all__ = [
     "BoundedDfsStrategy",
     "Decision",
+    "DecisionKind",
     "DfsStrategy",
     "ExecutionSummary",
+    "Knobs",
+    "LenientReplay",
     "Option",
     "PctStrategy",
+    "PrefixStrategy",
     "RandomStrategy",
     "ReplayStrategy",
     "Strategy",
-    "make_strategy",
+    "StrategyEntry",
+    "build",
+    "names",
 ]
-
-
-def make_strategy(
-    name: str | Strategy, seed: int = 0, *, pct_depth: int = 3, preemption_bound: int | None = None,
-    reduction: bool = True,
-) -> Strategy:
-    """The strategy called ``name`` (an instance passes through unchanged).
-
-    ``hypothesis`` is not built here: Hypothesis drives its own search loop,
-    which ``explore(strategy="hypothesis")`` runs.
-    """
-    if not isinstance(name, str):
-        return name
-    if name == "random":
-        return RandomStrategy(seed)
-    if name == "dfs":  # with a preemption bound, DFS is the bounded one
-        return DfsStrategy() if preemption_bound is None else BoundedDfsStrategy(preemption_bound, reduction)
-    if name == "pct":
-        return PctStrategy(seed, depth=pct_depth)
-    if name == "bounded":
-        return BoundedDfsStrategy(preemption_bound, reduction=reduction)
-    if name == "replay":
-        raise InvalidSetting("strategy 'replay' runs one given schedule, it does not explore: use "
-                             "harness.replay(target, schedule), or race-harness replay TARGET SCHEDULE")
-    raise InvalidSetting(f"unknown strategy {name!r}: choose one of random, dfs, pct, bounded, hypothesis")

@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol, overload, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, overload, runtime_checkable
+
+if TYPE_CHECKING:
+    from harness._search.signature import FailureSignature
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,18 @@ class Decision:
 
 @dataclass(frozen=True)
 class ExecutionSummary:
-    """What a strategy learns at the end of a run."""
+    """What a strategy learns at the end of a run.
+
+    ``signature`` says how a failed run failed (error type, raising function,
+    violation categories: ``harness/_search/signature.py``), so that a strategy
+    can tell two race symptoms apart (``HypothesisSearch`` shrinks each on its
+    own); None when the run passed, or when whoever ran it did not say."""
 
     choices: tuple[int, ...]
     option_counts: tuple[int, ...]
     failed: bool
     steps: int
+    signature: FailureSignature | None = None
 
 
 @runtime_checkable

@@ -51,3 +51,13 @@ class ReplayStrategy:
 
     def describe(self) -> str:
         return "replay"
+
+
+class LenientReplay(ReplayStrategy):
+    """Replay that turns a choice the program does not offer into 0 instead of failing."""
+
+    def choose(self, decision: Decision) -> int:
+        index = decision.index
+        if index < len(self.choices) and self.choices[index] < len(decision.options):
+            return self.choices[index]
+        return 0

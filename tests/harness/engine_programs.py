@@ -15,7 +15,8 @@ from eventlet.queue import LightQueue
 from eventlet.semaphore import Semaphore
 
 from harness._engine.run import RunConfig
-from harness._search.explore import environment, run_once, schedule_of
+from harness._search.failures import schedule_of
+from harness._search.session import installed, run_once
 from harness._targets import Target
 from harness.strategies import RandomStrategy
 
@@ -99,7 +100,7 @@ def traces(name: str, seed: int, runs: int) -> list[dict[str, object]]:
     chosen = target(name)
     strategy = RandomStrategy(seed)
     out: list[dict[str, object]] = []
-    with environment(chosen, "cooperative"):
+    with installed(chosen, "cooperative"):
         for _ in range(runs):
             strategy.new_execution()
             result = run_once(chosen, strategy, RunConfig())

@@ -14,7 +14,7 @@ from eventlet.semaphore import Semaphore
 import harness
 from harness._engine.run import Run, RunConfig
 from harness._errors import DeadlockError, HarnessError, StepLimitExceeded
-from harness._search.explore import environment
+from harness._search.session import installed
 from harness.strategies import DfsStrategy, ReplayStrategy
 from harness.strategies.base import Decision, ExecutionSummary, Option
 
@@ -22,7 +22,7 @@ from harness.strategies.base import Decision, ExecutionSummary, Option
 def _run(body: Callable[[], object], config: RunConfig | None = None, choices: tuple[int, ...] = ()) -> Run:
     """One run through the Run object itself, so its registry can be inspected."""
     run = Run(body, ReplayStrategy(choices), config or RunConfig())
-    with environment(make_target(body), "preemptive" if run.config.preemptive else "cooperative"):
+    with installed(make_target(body), "preemptive" if run.config.preemptive else "cooperative"):
         run.execute()
     return run
 
@@ -260,7 +260,7 @@ def test_keyboard_interrupt_from_a_greenthread_propagates_after_teardown() -> No
         eventlet.sleep(10)
 
     run = Run(body, ReplayStrategy(()), RunConfig())
-    with pytest.raises(KeyboardInterrupt), environment(make_target(body), "cooperative"):
+    with pytest.raises(KeyboardInterrupt), installed(make_target(body), "cooperative"):
         run.execute()
     assert run.stop_reason == "interrupted"
     assert run._by_id and all(thread.dead for thread in run._by_id)
@@ -283,7 +283,7 @@ def test_an_interrupt_while_stopping_greenthreads_still_stops_the_others() -> No
         eventlet.Event().wait()  # deadlock: teardown has to stop all four
 
     run = Run(body, ReplayStrategy(()), RunConfig())
-    with pytest.raises(KeyboardInterrupt), environment(make_target(body), "cooperative"):
+    with pytest.raises(KeyboardInterrupt), installed(make_target(body), "cooperative"):
         run.execute()
     assert run.stop_reason == "interrupted"
     assert len(run._by_id) == 4
@@ -335,7 +335,7 @@ def test_a_strategy_returning_a_bad_index_fails_the_run() -> None:
         eventlet.sleep(0)
 
     run = Run(body, Liar(), RunConfig())
-    with environment(make_target(body), "cooperative"):
+    with installed(make_target(body), "cooperative"):
         result = run.execute()
     assert isinstance(result.failure and result.failure.error, HarnessError)
     assert "option 5 of 2" in str(result.failure and result.failure.error)
@@ -360,7 +360,7 @@ def test_decisions_offer_option_0_first_then_greenthreads_in_id_order() -> None:
         eventlet.sleep(0)
 
     run = Run(body, Recorder(), RunConfig())
-    with environment(make_target(body), "cooperative"):
+    with installed(make_target(body), "cooperative"):
         run.execute()
     first = seen[0]
     # gt1's start was armed first (eventlet's next); then gt0, gt2, gt3 by id
@@ -398,7 +398,7 @@ def test_options_kept_past_the_decision_still_say_what_could_run_then() -> None:
             thread.wait()
 
     for strategy in (Looks(), Keeps()):
-        with environment(make_target(body), "cooperative"):
+        with installed(make_target(body), "cooperative"):
             Run(body, strategy, RunConfig()).execute()
     assert len(looked) > 5 and any(len(options) > 2 for options in looked)
     assert [list(options) for options in kept] == looked

@@ -11,7 +11,7 @@ import race_programs as rp
 import harness
 from harness._engine.run import RunConfig
 from harness._errors import InvalidSetting
-from harness._search.explore import environment, run_once
+from harness._search.session import installed, run_once
 from harness._targets import Target, load_registry
 from harness.strategies import BoundedDfsStrategy, DfsStrategy, Strategy
 
@@ -21,7 +21,7 @@ def schedules_of(target: Target, strategy: Strategy, model: str = "cooperative",
     """Every schedule the strategy runs, in order, with complete runs only."""
     out: list[tuple[int, ...]] = []
     config = RunConfig(preemptive=model == "preemptive")
-    with environment(target, model):
+    with installed(target, model):
         while len(out) < limit and strategy.new_execution():
             result = run_once(target, strategy, config)
             if result.stop_reason != "pruned":

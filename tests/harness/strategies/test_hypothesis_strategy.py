@@ -13,7 +13,8 @@ import harness.hypothesis as rh
 from harness._schedule import Schedule
 from harness._targets import Target
 from harness.strategies.base import Decision, Option
-from harness.strategies.hypothesis import HypothesisStrategy, _settings
+from harness.strategies.hypothesis import HypothesisStrategy
+from harness.strategies.hypothesis_search import search_settings
 
 LOSTP = rp.target(rp.lostp, "lostp")
 SAFE = rp.target(rp.safe, "safe")
@@ -85,10 +86,10 @@ def test_interleavings_strategy_passes_a_correct_program() -> None:
 
 def test_ci_forces_a_derandomized_profile_without_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
-    ci = _settings(10)
+    ci = search_settings(10)
     assert ci.derandomize and ci.database is None and ci.max_examples == 10
     monkeypatch.setenv("CI", "false")
-    assert _settings(10).max_examples == 10
+    assert search_settings(10).max_examples == 10
 
 
 def test_a_derandomized_search_is_reproducible(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ import harness
 from harness._errors import InvalidSchedule, ScheduleDivergence
 from harness._frontends.cli import main
 from harness._schedule import Schedule
-from harness._search.explore import _config, environment
+from harness._search.session import RunSpec, installed
 from harness._search.shrink import (
     ScheduleDoesNotFail,
     Shrinker,
@@ -40,7 +40,7 @@ def schedule(target: object, *choices: int) -> Schedule:
 
 
 def shrinker(target: object, *choices: int) -> Shrinker:
-    config = _config(target, "preemptive", 10_000, None)  # type: ignore[arg-type]
+    config = RunSpec(target.name, "preemptive", max_steps=10_000).config(target)  # type: ignore[arg-type]
     return Shrinker(target, schedule(target, *choices), config, 500)  # type: ignore[arg-type]
 
 
@@ -66,14 +66,14 @@ def test_shrinking_keeps_the_same_failure() -> None:
 
 
 def test_truncate_tail_cuts_preemptions_that_come_after_the_failure() -> None:
-    with environment(LOSTP, "preemptive"):
+    with installed(LOSTP, "preemptive"):
         sh = shrinker(LOSTP, 0, 1, 0, 0, 0, 0, 1, 0, 1)
         assert truncate_tail(sh)
     assert sh.best == (0, 1) and sh.accepted["truncate_tail"] == 1
 
 
 def test_drop_preemption_removes_a_needless_switch() -> None:
-    with environment(LOSTP, "preemptive"):
+    with installed(LOSTP, "preemptive"):
         sh = shrinker(LOSTP, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1)
         before = size_key(sh.best)
         assert drop_preemption(sh)
@@ -81,18 +81,18 @@ def test_drop_preemption_removes_a_needless_switch() -> None:
 
 
 def test_delta_debug_deletes_chunks_of_decisions() -> None:
-    with environment(WINDOW, "preemptive"):
+    with installed(WINDOW, "preemptive"):
         sh = shrinker(WINDOW, *([0] * 9), 1)
         assert not delta_debug(sh)  # every deletion moves the switch out of the window
         assert sh.best == (*([0] * 9), 1) and sh.runs > 1
-    with environment(LOSTP, "preemptive"):
+    with installed(LOSTP, "preemptive"):
         sh = shrinker(LOSTP, 0, 0, 0, 0, 0, 1)
         assert delta_debug(sh)  # deleting leading defaults moves the same switch earlier
     assert sh.accepted["delta_debug"] >= 1 and len(sh.best) < 6
 
 
 def test_move_switch_later_keeps_the_failure_and_is_smaller() -> None:
-    with environment(LOSTP, "preemptive"):
+    with installed(LOSTP, "preemptive"):
         sh = shrinker(LOSTP, 1, 0, 0, 1)
         assert move_switch_later(sh)
     assert sh.best == (0, 1, 0, 1) and size_key(sh.best) < size_key((1, 0, 0, 1))
