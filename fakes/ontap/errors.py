@@ -85,6 +85,17 @@ def invalid_field_value(field: str, value: str) -> OntapError:
     )
 
 
+def value_too_long(field: str, length: int, limit: int) -> OntapError:
+    """A query value refused for its length alone (the value is not echoed: it is long)."""
+    return OntapError(
+        400,
+        CODE_INVALID_FIELD_VALUE,
+        f'The value for field "{field}" is {length} characters long; at most {limit} are accepted. '
+        "Shorten the query value (a run of '*' matches like a single '*').",
+        field,
+    )
+
+
 def invalid_input(message: str, target: str | None = None) -> OntapError:
     return OntapError(400, CODE_INVALID_INPUT, message, target)
 

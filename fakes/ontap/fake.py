@@ -13,9 +13,11 @@ Every request, whichever transport brought it, goes through
 5. answer it from the state (:mod:`race_harness.fakes.ontap.routes`);
 6. ``io_point("ontap recv ...", latency)``: the answer travels back.
 
-Both points carry footprints (the journal's append, the route's tables) so
-the harness's partial-order reduction knows which requests commute; they do
-not vouch for the client's own steps (see ``harness/_engine/footprint.py``).
+Both points carry footprints so the harness's partial-order reduction knows
+which requests commute: the send touches nothing of the cluster (the journal
+declares its own append), the answer exactly what its handler read and wrote
+(:mod:`race_harness.fakes.ontap.footprints`).  They do not vouch for the
+client's own steps.
 
 Outside a harness run the points are no-ops and the clock is real, so the
 same fake serves plain tests and the loopback server.
@@ -27,18 +29,18 @@ import contextlib
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 
 from harness import current_thread_name, in_run, io_point, note, now
-from harness._engine.footprint import Footprint
 from race_harness.fakes.ontap.adapter import FakeAdapter, install, url_prefixes
+from race_harness.fakes.ontap.footprints import OPAQUE, Footprint
 from race_harness.fakes.ontap.journal import Journal
 from race_harness.fakes.ontap.oracle import Oracle, OracleMode
 from race_harness.fakes.ontap.records import Record
 from race_harness.fakes.ontap.request import Credentials, Request, parse_request
-from race_harness.fakes.ontap.routes import RouteTable, answer, route_footprint
+from race_harness.fakes.ontap.routes import Reply, RouteTable, answer
 from race_harness.fakes.ontap.state import DEFAULT_ADMIN_SVM, DEFAULT_VERSION, ClusterState
 
 NOTHING = Footprint()  # the send touches no server state; the journal declares its own append
@@ -46,6 +48,15 @@ NOTHING = Footprint()  # the send touches no server state; the journal declares 
 DEFAULT_HOST = "ontap.fake.test"
 DEFAULT_SVMS: Mapping[str, list[str]] = {"svm_data_001": ["nfs_volume_ds01", "nfs_volume_ds02"]}
 JSON_TYPE = "application/hal+json"
+
+
+class Exchange(NamedTuple):
+    """One request as the fake answered it, and what answering it touched."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    footprint: Footprint
 
 
 class FakeOntap:
@@ -160,6 +171,18 @@ class FakeOntap:
         body: bytes | str | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         """Answer one request: (status, headers, body bytes)."""
+        status, reply_headers, payload, _footprint = self.exchange(method, url, headers, body)
+        return status, reply_headers, payload
+
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+    ) -> Exchange:
+        """:meth:`handle`, plus the footprint the answer declared to the harness (for tests
+        of the reduction: what two requests touch decides whether they commute)."""
         request = parse_request(method, url, headers, body, self.credentials)
         entry = self.journal.record(
             time=now(),
@@ -174,13 +197,14 @@ class FakeOntap:
             note("request", entry.describe())
         self.oracle.check(entry)
         io_point(f"ontap send {request.method} {request.path}", footprint=NOTHING)
-        route, status, payload = self._answer(request)
-        self.journal.answered(entry, status)
-        io_point(f"ontap recv {request.method} {request.path}", self.latency(route),
-                 footprint=route_footprint(route))
-        return status, self._headers(status, payload), _encode(payload)
+        reply = self._answer(request)
+        self.journal.answered(entry, reply.status)
+        io_point(f"ontap recv {request.method} {request.path}", self.latency(reply.route),
+                 footprint=reply.footprint)
+        return Exchange(reply.status, self._headers(reply.status, reply.body), _encode(reply.body),
+                        reply.footprint)
 
-    def _answer(self, request: Request) -> tuple[str | None, int, Record | None]:
+    def _answer(self, request: Request) -> Reply:
         try:
             if in_run():  # one OS thread: no lock needed, and none held at a switch
                 return answer(self.routes, self.state, request, now())
@@ -189,7 +213,8 @@ class FakeOntap:
         except Exception as exc:  # noqa: BLE001 - a bug of the fake: answer 500, keep it for tests
             self.internal_errors.append(exc)
             message = f"Internal error in the fake: {type(exc).__name__}: {exc}"
-            return None, 500, {"error": {"message": message, "code": "500"}}
+            # What it touched before failing is unknown: dependent on every step.
+            return Reply(None, 500, {"error": {"message": message, "code": "500"}}, OPAQUE)
 
     @staticmethod
     def _headers(status: int, payload: Record | None) -> dict[str, str]:

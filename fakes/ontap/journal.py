@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from harness import current_thread_name, touch
+from race_harness.fakes.ontap.footprints import JOURNAL
 from race_harness.fakes.ontap.query import parse_query
 
 
@@ -167,16 +168,19 @@ class Journal:
     # Footprints for the harness's partial-order reduction: entries are appended
     # (an answer completes the sender's own entry), and no verdict depends on the
     # order of two appends, only on what a reader sees.  Sequence numbers do
-    # follow the order, so two runs that differ only there count as one.
+    # follow the order, so two runs that differ only there count as one.  The
+    # resource is the name each request's footprint appends to (a string, the
+    # same in every run; journals of two fakes in one run share it: only
+    # more dependent, never less).
     def _appended(self) -> None:
-        touch(self, append=True, partial=True)
+        touch(JOURNAL, append=True, partial=True)
 
     def _read(self) -> None:
-        touch(self, write=False, partial=True)
+        touch(JOURNAL, write=False, partial=True)
 
     def clear(self) -> None:
         """Forget the entries (intents in force stay declared)."""
-        touch(self, partial=True)
+        touch(JOURNAL, partial=True)
         with self._lock:
             self._cleared += len(self.entries)
             self.entries.clear()

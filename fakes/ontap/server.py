@@ -10,6 +10,12 @@ server thread's name and no declared intent.
 Bodies larger than the fake accepts are not read in full: the server reads
 one byte past the limit (enough for the fake to refuse it with 413) and
 closes the connection.
+
+Load: one thread per connection, and a listen queue of :data:`BACKLOG`
+(1024) connections, so a burst of up to 1,000 clients connecting at the same
+instant is queued, not reset (tested with 500; the kernel may cap the queue
+lower: Linux's ``net.core.somaxconn``, 4096 by default since 5.4).  Requests
+are answered one at a time under the fake's lock.
 """
 
 from __future__ import annotations
@@ -27,14 +33,16 @@ if TYPE_CHECKING:
     from race_harness.fakes.ontap.fake import FakeOntap
 
 LOOPBACK = "127.0.0.1"
+# Connections the kernel queues before the server accepts them.  socketserver's 5
+# resets tens of clients connecting at once; 128 overflowed with 500 (12-114 reset).
+BACKLOG = 1024
 _DRAIN_LIMIT = 16 * MAX_BODY_BYTES
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    # socketserver's default backlog of 5 resets connections when tens of clients connect at once.
-    request_queue_size = 128
+    request_queue_size = BACKLOG
     fake: FakeOntap
 
     def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
@@ -134,6 +142,8 @@ class LoopbackServer:
                 f"the fake ONTAP serves on {LOOPBACK} only, not {host!r}: it would expose a server "
                 "with a well-known password to the network"
             )
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be 0-65535 (0: any free port), not {port}")
         self.fake = fake
         self._requested_port = port
         self._server: _Server | None = None

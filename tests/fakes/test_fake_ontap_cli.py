@@ -1,4 +1,4 @@
-"""``fake-ontap serve``: registration, output, serving, and a clean Ctrl-C."""
+"""``fake-ontap serve``: registration, output, serving, a clean Ctrl-C, one-line usage errors."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from race_harness.fakes.ontap.cli import parse_svms, register, serve
+from race_harness.fakes.ontap.cli import main, parse_port, parse_svms, register, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,67 @@ def test_parse_svms() -> None:
     for bad in ["", "svm_a", "=v1", ";;"]:
         with pytest.raises(argparse.ArgumentTypeError, match="SVM"):
             parse_svms(bad)
+
+
+def test_parse_port() -> None:
+    assert [parse_port(p) for p in ("0", "8443", "65535")] == [0, 8443, 65535]
+    for bad in ("-1", "65536", "70000", "abc", "", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="port must be 0-65535"):
+            parse_port(bad)
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--port", "-1"], "argument --port: port must be 0-65535 (0: any free port), not '-1'"),
+    (["--port", "70000"], "argument --port: port must be 0-65535 (0: any free port), not '70000'"),
+    (["--svms", "svm_a=v1;svm_a=v2"], "SVM 'svm_a' appears twice in the SVM spec: list each SVM once"),
+])
+def test_bad_arguments_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                        said: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        _parser().parse_args(["fake-ontap", "serve", *argv])
+    assert info.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_the_modules_own_entry_prints_usage_errors_as_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["fake-ontap", "serve", "--port", "abc"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err.count("\n") == 1 and "port must be 0-65535" in err and "--help" in err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--admin-svm", "svm_data_001"], "--admin-svm 'svm_data_001' is also a data SVM in --svms: "
+     "the admin SVM owns no FlexVols, so give it another name or rename the data SVM"),
+    (["--svms", "svm_x=v1", "--admin-svm", "svm_x"], "--admin-svm 'svm_x' is also a data SVM"),
+    (["--svms", "svm_x=v1,v2,v1"], "--svms names FlexVol 'v1' twice in SVM 'svm_x'"),
+    (["--svms", "svm_x=svm_x_root"], "the name of the SVM's own root volume: pick another FlexVol name"),
+    (["--admin-svm", " "], "--admin-svm is empty: name the cluster admin SVM"),
+])
+def test_conflicting_svms_are_one_line_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                                    said: str) -> None:
+    """Checked before anything is built or bound: nothing is served, exit 2."""
+    args = _parser().parse_args(["fake-ontap", "serve", *argv])
+    stopped = threading.Event()
+    stopped.set()  # were it served, it would stop at once
+    assert serve(args, stop=stopped) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and captured.err.startswith("fake-ontap: error: ")
+    assert said in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("argv", [
+    [sys.executable, "-m", "harness", "fake-ontap", "serve", "--port", "70000"],
+    [sys.executable, "-m", "race_harness.fakes.ontap.cli", "fake-ontap", "serve",
+     "--admin-svm", "svm_data_001"],
+], ids=["race-harness", "module"])
+def test_the_commands_print_one_line_and_exit_2(argv: list[str]) -> None:
+    """The two ways to run it, as a user does: one line on stderr, exit 2, no traceback."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "error: " in done.stderr, done.stderr
+    assert done.stdout == ""
 
 
 def test_register_adds_the_serve_command() -> None:

@@ -526,13 +526,26 @@ def test_object_get_refuses_filters(call: Any) -> None:
         (b"\xff\xfe", "application/json"),
         (b'{"name": "v"}', "text/plain"),
         (b'{"name": "v"}', None),
+        (b"[" * 200_000, "application/json"),  # nesting the parser recurses into, level by level
+        (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        (b'{"name": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001, "application/json"),
     ],
+    ids=["broken", "array", "not-utf8", "text-plain", "no-type", "open-nesting", "closed-nesting",
+         "deep-object"],
 )
 def test_malformed_bodies_get_400(call: Any, fake: FakeOntap, data: bytes, content_type: str | None) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     response = call.post("/api/storage/volumes", data=data, headers=headers, svm="svm_data_001")
     assert response.status_code == 400 and _error(response)["code"] == "2"
     assert fake.state.jobs == {}
+
+
+def test_too_deeply_nested_json_says_so(call: Any) -> None:
+    response = call.post("/api/support/ems/application-logs", data=b"[" * 200_000,
+                         headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert _error(response) == {
+        "message": "The request body is not valid JSON: it nests arrays or objects too deeply.", "code": "2"}
 
 
 def test_huge_body_gets_413(call: Any) -> None:

@@ -157,6 +157,12 @@ def test_fixed_port_and_double_start(loopback: LoopbackServer) -> None:
         LoopbackServer(FakeOntap.default(), port=loopback.port).start()
 
 
+@pytest.mark.parametrize("port", [-1, 65536, 70000])
+def test_a_port_out_of_range_is_refused_before_binding(port: int) -> None:
+    with pytest.raises(ValueError, match=f"port must be 0-65535 \\(0: any free port\\), not {port}"):
+        LoopbackServer(FakeOntap.default(), port=port)
+
+
 def test_bad_content_length_is_refused_and_server_survives(loopback: LoopbackServer) -> None:
     with socket.create_connection(("127.0.0.1", loopback.port), timeout=5) as sock:
         sock.sendall(b"POST /api/cluster HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n")

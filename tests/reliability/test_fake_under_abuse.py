@@ -1,8 +1,9 @@
 """The fake ONTAP over real HTTP, abused: it answers in ONTAP's shape, stays up, keeps its journal.
 
-Malformed JSON, wrong content types, huge and truncated bodies, unknown
-routes, bad credentials and bytes that are not HTTP at all; then (slow) a
-thousand requests from fifty threads at once.  After all of it a normal
+Malformed JSON (nested 200,000 deep too), wrong content types, huge and
+truncated bodies, unknown routes, bad credentials and bytes that are not HTTP
+at all; 500 clients connecting at the same instant; then (slow) a thousand
+requests from fifty threads at once.  After all of it a normal
 request still works, and the journal holds exactly the requests that reached
 the fake, in strictly increasing ``seq`` order, each with its answer.
 """
@@ -12,10 +13,13 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import resource
+import selectors
 import socket
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -23,6 +27,7 @@ import requests
 
 from race_harness.fakes.ontap import FakeOntap, LoopbackServer
 from race_harness.fakes.ontap.routes import MAX_BODY_BYTES
+from race_harness.fakes.ontap.server import BACKLOG
 
 USER, PASSWORD = "admin", "netapp123"
 EMS = "/api/support/ems/application-logs"
@@ -65,6 +70,10 @@ ABUSE: dict[str, tuple[str, str, dict[str, str], bytes, int, str]] = {
     # name: (method, path, headers, body, status, ONTAP code)
     "malformed JSON": ("POST", EMS, {"Content-Type": "application/json"}, b'{"event_id": 1,', 400, "2"),
     "JSON that is not an object": ("POST", EMS, {"Content-Type": "application/json"}, b"[1, 2]", 400, "2"),
+    "JSON nested 200,000 deep": ("POST", EMS, {"Content-Type": "application/json"}, b"[" * 200_000, 400, "2"),
+    "an object nested 100,000 deep": ("POST", "/api/storage/volumes",
+                                      {"Content-Type": "application/json", "X-Dot-SVM-Name": "svm_data_001"},
+                                      b'{"name": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001, 400, "2"),
     "not UTF-8": ("POST", EMS, {"Content-Type": "application/json"}, b"\xff\xfe{}", 400, "2"),
     "text/plain": ("POST", EMS, {"Content-Type": "text/plain"}, b'{"event_id": 1}', 400, "2"),
     "form-encoded": ("POST", EMS, {"Content-Type": "application/x-www-form-urlencoded"}, b"a=b", 400, "2"),
@@ -205,3 +214,76 @@ def test_a_thousand_requests_from_fifty_threads(fake: FakeOntap, server: Loopbac
     assert elapsed < 30
     assert_consistent(fake, threads * per_thread)
     assert len({entry.thread for entry in fake.journal.entries}) > 1  # served concurrently
+
+
+CLIENTS = 500
+SYN_SENT = 2  # Linux's TCP_INFO tcpi_state of a connection whose handshake has not completed
+
+
+@pytest.fixture
+def many_fds() -> Iterator[None]:
+    """Room for 500 client sockets and the server's 500 in one process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4 * CLIENTS + 256
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"needs {wanted} open files, the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _exchange_all(clients: Sequence[socket.socket], request: bytes, deadline: float) -> list[bytes]:
+    """Send ``request`` on every socket and read each answer to EOF, all from one thread
+    (a selector), until ``deadline`` (time.monotonic); what was read by then.  A reset
+    ends that client's answer with ``<ConnectionResetError>``."""
+    answers = [b""] * len(clients)
+    unsent = dict.fromkeys(range(len(clients)), request)
+    with selectors.DefaultSelector() as selector:
+        for index, client in enumerate(clients):
+            selector.register(client, selectors.EVENT_WRITE, index)
+        while selector.get_map() and time.monotonic() < deadline:
+            for key, _events in selector.select(timeout=0.5):
+                client, index = clients[key.data], key.data
+                try:
+                    if index in unsent:
+                        unsent[index] = unsent[index][client.send(unsent[index]):]
+                        if not unsent[index]:
+                            del unsent[index]
+                            selector.modify(client, selectors.EVENT_READ, index)
+                        continue
+                    chunk = client.recv(65536)
+                    answers[index] += chunk
+                except OSError as exc:
+                    chunk, answers[index] = b"", answers[index] + f"<{type(exc).__name__}>".encode()
+                if not chunk:
+                    selector.unregister(client)
+    return answers
+
+
+def test_500_clients_connecting_at_once_are_queued_and_answered(fake: FakeOntap, server: LoopbackServer,
+                                                                many_fds: None) -> None:
+    """Connect 500 clients in a burst faster than the server accepts (it accepts in a
+    Python thread; the kernel completes handshakes on its own while the listen queue has
+    room), then let each send one request: every one is queued at once, every one answered."""
+    request = (f"GET /api/cluster?fields=version HTTP/1.1\r\nHost: {server.host}\r\n"
+               f"Authorization: {_basic(USER, PASSWORD)}\r\nConnection: close\r\n\r\n").encode()
+    clients = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(CLIENTS)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex((server.host, server.port))
+        if sys.platform.startswith("linux"):
+            waiting = [c for c in clients
+                       if c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == SYN_SENT]
+            assert waiting == [], (f"{len(waiting)} of {CLIENTS} connections were dropped by a full listen "
+                                   f"queue (backlog {BACKLOG}) and wait for the kernel to retry")
+        answers = _exchange_all(clients, request, deadline=time.monotonic() + 60)
+    finally:
+        for client in clients:
+            client.close()
+    statuses = sorted({answer.split(b"\r\n", 1)[0] for answer in answers})
+    assert statuses == [b"HTTP/1.1 200 OK"], statuses
+    assert all(json.loads(a.split(b"\r\n\r\n", 1)[1])["version"]["generation"] == 9 for a in answers)
+    assert_consistent(fake, CLIENTS)
