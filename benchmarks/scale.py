@@ -40,7 +40,7 @@ def grow(size: int, schedules: int) -> dict[str, Any]:
         "schedules_per_s": round(found.schedules_run / found.elapsed, 2),
         "ms_per_schedule": round(found.elapsed * 1000 / found.schedules_run, 1),
         "mean_decisions": round(found.decisions / found.schedules_run, 1),
-        "failures": len(found.failures),
+        "failures": found.failures_found,
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 

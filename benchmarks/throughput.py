@@ -48,7 +48,7 @@ def schedules_per_second(target: Target, model: str, name: str, schedules: int) 
         "elapsed_s": round(found.elapsed, 3),
         "schedules_per_s": round(rate, 1) if rate else None,
         "exhausted": found.exhausted,
-        "failures": len(found.failures),
+        "failures": found.failures_found,
         "mean_decisions": round(found.decisions / max(1, found.schedules_run), 1),
     }
 

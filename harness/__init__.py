@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import warnings as _warnings
 
+# First of all: when this process is the race-harness command, a Ctrl-C during
+# the imports below is one line and exit 130, not a traceback (see _startup.py).
+from harness import _startup  # noqa: F401
+
 # eventlet announces its own deprecation on import; the harness exists to test
 # eventlet code, so that one message (and only it) is noise here.
 _warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")

@@ -63,3 +63,11 @@ class NondeterminismDetected(HarnessError):
 
 class TpoolRefused(UncontrolledConcurrency):
     """``eventlet.tpool.execute`` was called in a run: it runs work on real OS threads."""
+
+
+class StdinRefused(RunRefused):
+    """Code under the harness read the real standard input (``input()``, ``sys.stdin``).
+
+    A run that waits on the terminal or a pipe depends on the outside world (and
+    hangs an unattended CI job), so the harness refuses it like other real I/O.
+    """

@@ -66,6 +66,9 @@ class Target:
     # nothing as touching nothing shared.  ``instrument`` is then entered under
     # the cooperative model too, where its points never switch but record accesses.
     complete_footprints: bool = False
+    # Packages whose every shared access is a preemption point under the preemptive model
+    # (``harness.explore(preempt_modules=...)``), with exact footprints.
+    preempt_modules: tuple[str, ...] = ()
 
     def expectation(self, model: Model) -> Expectation | None:
         """The expectation for ``model``, or None when the target declares none."""
@@ -192,17 +195,42 @@ def target_from_callable(func: Callable[[], object], name: str | None = None) ->
 def _check_no_arguments(func: Callable[..., object], name: str | None) -> None:
     """A body is called with no arguments: refuse one that needs some, before it
     could fail every run with a TypeError that would read as a race."""
+    label = str(name or getattr(func, "__qualname__", None) or repr(func))
     try:
         signature = inspect.signature(func)
-    except (TypeError, ValueError):  # some builtins have none: let them through
+    except (TypeError, ValueError):  # a builtin without a signature: its docstring may tell
+        _check_documented_call(func, label)
         return
     required = [p.name for p in signature.parameters.values()
                 if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if required:
-        label = name or getattr(func, "__qualname__", repr(func))
         raise UnknownTarget(
             f"target {label!r} needs argument(s) {', '.join(required)}; a target body is called with "
             "none: wrap it, e.g. lambda: func(...)")
+
+
+_CALL_FORM = re.compile(r"\s*[A-Za-z_][\w.]*\((.*)\)")
+
+
+def _check_documented_call(func: Callable[..., object], label: str) -> None:
+    """A callable without a signature (``time.sleep``, ``iter``) passes only if the call forms
+    its docstring opens with (``time() -> float``, ``dict()``) include one without arguments."""
+    forms = []
+    for line in (getattr(func, "__doc__", None) or "").splitlines():
+        match = _CALL_FORM.match(line)
+        if match is None:
+            break
+        forms.append(match.group(1).strip())
+    if any(not form or form.startswith("[") for form in forms):
+        return
+    if forms:
+        needs = forms[0].split("[")[0].strip().rstrip(",")
+        raise UnknownTarget(
+            f"target {label!r} needs argument(s) {needs}; a target body is called with none: wrap it, "
+            "e.g. lambda: func(...)")
+    raise UnknownTarget(
+        f"target {label!r} has no signature the harness can read, so it cannot tell whether it takes "
+        "arguments; a target body is called with none: wrap it in a function of no arguments")
 
 
 def _schedule_safe(label: str) -> str:

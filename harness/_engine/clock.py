@@ -54,10 +54,13 @@ import time
 import types
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from harness._engine import points
+from harness._engine.clock_unbind import unbind_new_modules
+from harness._engine.interrupts import shielded
+from harness._engine.kinds import EventKind
 
 EPOCH = 1_767_225_600.0
 EPOCH_NS = 1_767_225_600 * 1_000_000_000
@@ -206,6 +209,9 @@ TWINS: dict[int, Any] = {id(REAL[name]): VIRTUAL[name] for name in TIME_NAMES}
 TWINS[id(REAL_DATETIME)] = VirtualDatetime
 TWINS[id(REAL_DATE)] = VirtualDate
 _REAL_IDS = frozenset(TWINS)  # the real sources live as long as the process: ids are safe
+REALS: dict[int, Any] = {id(VIRTUAL[name]): REAL[name] for name in TIME_NAMES}
+REALS[id(VirtualDatetime)] = REAL_DATETIME
+REALS[id(VirtualDate)] = REAL_DATE
 _SKIP_MODULES = frozenset({__name__, "time", "datetime", "_datetime", "_pydatetime"})
 
 
@@ -217,7 +223,7 @@ def _is_real(value: object) -> bool:
 Undo = Callable[[], None]
 
 
-@contextmanager
+@shielded  # a Ctrl-C while (un)installing would leave clocks virtual: see interrupts.py
 def virtual_clocks(audit: str = "first") -> Iterator[int]:
     """Install the virtual clocks for the duration; yields how many bindings were patched.
 
@@ -227,12 +233,15 @@ def virtual_clocks(audit: str = "first") -> Iterator[int]:
     global _audit
     undo: list[Undo] = []
     previous = _audit
+    known = {id(module) for module in list(sys.modules.values())}
     try:
         _install(undo)
         _audit = _Audit(audit)
         yield len(undo)
     finally:
         _audit = previous
+        # modules first imported meanwhile bound twins that no undo record knows of
+        unbind_new_modules(known, REALS, _SKIP_MODULES)
         for step in reversed(undo):
             step()
 
@@ -413,7 +422,7 @@ def audited(run: Any) -> AbstractContextManager[object]:
     return _watching(run, audit)
 
 
-@contextmanager
+@shielded
 def _watching(run: Any, audit: _Audit) -> Iterator[None]:
     found: list[tuple[str, int, str]] = []
     note = run.note
@@ -433,7 +442,7 @@ def _watching(run: Any, audit: _Audit) -> Iterator[None]:
         if where not in audit.reported:
             audit.reported.add(where)
             found.append(where)
-            note("real-clock", f"{what} read the real clock at {_place(where)}")
+            note(EventKind.REAL_CLOCK, f"{what} read the real clock at {_place(where)}")
 
     sys.setprofile(profile)
     try:

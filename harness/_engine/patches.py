@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import eventlet
@@ -35,6 +34,8 @@ import greenlet
 from eventlet import event, greenpool, greenthread, hubs, queue
 
 from harness._engine import points
+from harness._engine.hooks import ActiveRun
+from harness._engine.interrupts import shielded
 from harness._engine.wakeups import ChoiceSet, as_choice_set
 
 _original_send = event.Event.send
@@ -55,7 +56,7 @@ GETTERS = "wake queue getter"
 PUTTERS = "wake queue putter"
 
 
-def _run() -> Any:
+def _run() -> ActiveRun | None:
     return points.active_run()
 
 
@@ -64,7 +65,7 @@ def _thread_order(waiter: Any) -> int:
     run = _run()
     if run is None:
         return 0
-    return run.thread_id(waiter)  # type: ignore[no-any-return]
+    return run.thread_id(waiter)
 
 
 def send(self: event.Event, result: Any = None, exc: Any = None) -> None:
@@ -195,13 +196,14 @@ _PATCHES: tuple[tuple[Any, str, Any], ...] = (
 )
 
 
-@contextmanager
+@shielded  # installed and undone whole, even on Ctrl-C: see interrupts.py
 def deterministic_eventlet() -> Iterator[None]:
     """Install the patches for the duration of an exploration."""
-    saved = [(owner, name, owner.__dict__[name]) for owner, name, _patch in _PATCHES]
-    for owner, name, patch in _PATCHES:
-        setattr(owner, name, patch)
+    saved: list[tuple[Any, str, Any]] = []
     try:
+        for owner, name, patch in _PATCHES:
+            saved.append((owner, name, owner.__dict__[name]))
+            setattr(owner, name, patch)
         yield
     finally:
         for owner, name, original in reversed(saved):

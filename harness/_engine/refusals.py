@@ -11,6 +11,8 @@ a clear error instead of silently escaping the scheduler:
   ``create_connection``, ``getaddrinfo``): the run would wait on the world;
 * ``subprocess.Popen``, ``os.system`` and ``os.fork`` (another process, real time);
 * ``eventlet.hubs.use_hub`` (a second hub would take over scheduling).
+* ``input()`` and reads of ``sys.stdin`` (the run would wait on the terminal:
+  ``StdinRefused``, see ``stdin.py``).
 
 ``strict=False`` turns the errors into ``UncontrolledConcurrency`` warnings
 recorded in the trace (the call then goes ahead).  Outside a run the wrapped
@@ -20,11 +22,12 @@ functions behave exactly as before.
 from __future__ import annotations
 
 import _thread
-import contextlib
+import builtins
 import functools
 import os
 import socket
 import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -33,6 +36,9 @@ from typing import Any
 from eventlet import hubs
 
 from harness._engine import points
+from harness._engine.interrupts import shielded
+from harness._engine.kinds import EventKind
+from harness._engine.stdin import guard_input, guard_stdin
 from harness._engine.stdlib import green_threads
 from harness._errors import HubBypassError, UncontrolledConcurrency
 
@@ -51,7 +57,7 @@ def _refusal(what: str, kind: type[Exception], advice: str,
                     error = kind(message)
                     run.fail(error)
                     raise error
-                run.note("warning", message)
+                run.note(EventKind.WARNING, message)
                 warnings.warn(message, RuntimeWarning, stacklevel=2)
             return original(*args, **kwargs)
 
@@ -88,7 +94,7 @@ _HUB = _refusal(
 )
 
 
-@contextlib.contextmanager
+@shielded  # installed and undone whole, even on Ctrl-C: see interrupts.py
 def guarded(strict: bool = True) -> Iterator[None]:
     """Wrap the uncontrolled entry points for the duration of an exploration."""
     patches: list[tuple[Any, str, Any]] = [
@@ -102,14 +108,17 @@ def guarded(strict: bool = True) -> Iterator[None]:
         (os, "system", _SHELL),
         (os, "fork", _FORK),
         (hubs, "use_hub", _HUB),
+        (builtins, "input", guard_input),
+        (sys, "stdin", guard_stdin),
     ]
     saved: list[tuple[Any, str, Any, bool]] = []
     try:
         for owner, name, refusal in patches:
             own = name in vars(owner)
             original = vars(owner)[name] if own else getattr(owner, name)
-            setattr(owner, name, refusal(original, strict))
+            wrapped = refusal(original, strict)
             saved.append((owner, name, original, own))
+            setattr(owner, name, wrapped)
         yield
     finally:
         for owner, name, original, own in reversed(saved):

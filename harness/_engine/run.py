@@ -26,9 +26,10 @@ import greenlet
 from eventlet import hubs
 from eventlet.hubs import timer as eventlet_timer
 
-from harness._engine import labels, points, teardown
+from harness._engine import activation, escapes, interrupts, labels, points, teardown
 from harness._engine.footprint import OPAQUE, Footprint, FootprintBuilder, ResourceNames, StepObserver
 from harness._engine.hub import DeterministicHub, Entry, ReadyIndex
+from harness._engine.kinds import EventKind
 from harness._engine.labels import caller_label, caller_place
 from harness._engine.results import FailureRecord, RunConfig, RunResult
 from harness._engine.trace import Event, Trace
@@ -78,23 +79,18 @@ class Run:
     # -- driving ----------------------------------------------------------
     def execute(self) -> RunResult:
         """Run the body to the end on a fresh hub; restore the previous hub after."""
-        local = hubs._threadlocal
-        saved = local.__dict__.get("hub")
+        saved = hubs._threadlocal.__dict__.get("hub")
         hub = DeterministicHub(self)
         self.hub = hub
-        local.hub = hub
-        points._set_active(self)
         try:
+            activation.enter(self, hub)
             eventlet.spawn(self._root)
             hub.greenlet.switch()
         finally:
-            points._set_active(None)
-            if saved is None:
-                local.__dict__.pop("hub", None)
-            else:
-                local.hub = saved
+            activation.leave(saved)
         if self.interrupted is not None:
             raise self.interrupted
+        interrupts.surface_lost()  # a Ctrl-C swallowed inside the run (by a finalizer) still stops it
         return RunResult(
             tuple(self.choices), tuple(self.option_counts), self.failures, self.trace,
             self.steps, hub.now, self.stop_reason, None, len(self._by_id),
@@ -130,7 +126,8 @@ class Run:
                     continue
                 if horizon is not None and hub.pending_future():
                     self.stop_reason = "horizon"
-                    self._add("hub", "stop", f"virtual-time horizon reached ({self.config.until:g} s)")
+                    until = self.config.until
+                    self._add("hub", EventKind.STOP, f"virtual-time horizon reached ({until:g} s)")
                 return
             count = index.count()
             entry = first if count == 1 else self._decide(index, first, count)
@@ -147,7 +144,7 @@ class Run:
         ident = self._info(entry.owner).ident
         if not observer.step_begin(ident):
             self.stop_reason = "pruned"
-            self._add("hub", "stop", f"pruned: running gt{ident} here only repeats an explored order")
+            self._add("hub", EventKind.STOP, f"pruned: running gt{ident} here only repeats an explored order")
             return False
         self._footprint = FootprintBuilder(ident, vouched=self.config.complete_footprints)
         try:
@@ -222,7 +219,7 @@ class Run:
     def _note_departure(self, default: _Thread, chosen: _Thread) -> None:
         """Say where the greenthread eventlet would have run next was left waiting: the
         half of a preemption's story that the chosen greenthread's ``run`` event lacks."""
-        self.trace.events.append(Event(self.steps, self.now(), default.name, "preempted",
+        self.trace.events.append(Event(self.steps, self.now(), default.name, EventKind.PREEMPTED,
                                        f"at {default.label}; {chosen.name} runs instead"))
 
     def _fire(self, hub: DeterministicHub, entry: Entry) -> None:
@@ -241,7 +238,7 @@ class Run:
                 detail = f"after {info.label} [option {self.choices[-1]} of {self.option_counts[-1]}]"
             else:
                 detail = f"after {info.label}"
-            self.trace.events.append(Event(self.steps, hub.now, info.name, "run", detail))
+            self.trace.events.append(Event(self.steps, hub.now, info.name, EventKind.RUN, detail))
         try:
             entry.timer()
         except greenlet.GreenletExit:
@@ -263,7 +260,7 @@ class Run:
             info = self._register(owner)
             parent = self._threads.get(current)
             what = self._body_name() if info.ident == 0 else labels.spawned_function(entry.timer)
-            self._add(parent.name if parent else "hub", "spawn", f"{info.name} {what}".rstrip())
+            self._add(parent.name if parent else "hub", EventKind.SPAWN, f"{info.name} {what}".rstrip())
 
     def _foreign(self, thread: greenlet.greenlet) -> bool:
         """True for a greenthread started outside this run (at import, in a fixture, on
@@ -321,15 +318,30 @@ class Run:
             return 0
         if self._footprint is not None:
             self._footprint.opaque = True
-        self._add(self.thread_name(), "choose",
+        self._add(self.thread_name(), EventKind.CHOOSE,
                   f"{label}: gt{thread_ids[index]} [option {index} of {len(options)}]")
         return index
 
     # -- points protocol ------------------------------------------------------
-    def preempt(self, label: str) -> None:
+    def preempt(self, label: str, opaque: bool = False) -> None:
         self._offer_preemption(label)
-        if self._footprint is not None:  # the access follows the point: the resumed step's
-            self._footprint.label(label)
+        if opaque and self._footprint is not None:  # the resumed step does what nobody declared
+            self._footprint.opaque = True
+
+    def access(self, label: str, reads: tuple[str, ...], writes: tuple[str, ...],
+               appends: tuple[str, ...], offer: bool) -> None:
+        """An automatic point (``preempt_modules``): a switch offer, then the access's exact
+        resources as a partial declaration of the step that performs it."""
+        if offer:
+            self._offer_preemption(label)
+        builder = self._footprint
+        if builder is not None:
+            for resource in reads:
+                builder.touch(resource, False, False, True)
+            for resource in writes:
+                builder.touch(resource, True, False, True)
+            for resource in appends:
+                builder.touch(resource, True, True, True)
 
     def _offer_preemption(self, label: str) -> None:
         hub = self.hub
@@ -353,7 +365,7 @@ class Run:
             return
         self._io_touched(footprint)
         if delay <= 0 and not hub.has_other_ready(current):
-            self._add(self._threads[current].name, "io", label)
+            self._add(self._threads[current].name, EventKind.IO, label)
             return
         self._next_label = label
         eventlet.sleep(delay)
@@ -370,7 +382,7 @@ class Run:
         if self._footprint is not None:
             self._footprint.touch(self._resources.name(resource), write, append, partial)
 
-    def note(self, kind: str, detail: str) -> None:
+    def note(self, kind: EventKind | str, detail: str) -> None:
         self._add(self.thread_name(), kind, detail)
 
     def fail(self, error: BaseException) -> None:
@@ -419,14 +431,14 @@ class Run:
         self._threads[thread] = info
         self._by_id.append(thread)
         if self.hub is not None:
-            self.hub.ranks[thread] = ident  # options are offered in id order
+            self.hub.name_thread(thread, ident)
         return info
 
     def _rank(self, thread: greenlet.greenlet) -> int:
         """A greenthread's id, naming it first if need be (the hub asks as it meets one)."""
         return self._info(thread).ident
 
-    def _add(self, thread: str, kind: str, detail: str, when: float | None = None) -> None:
+    def _add(self, thread: str, kind: EventKind | str, detail: str, when: float | None = None) -> None:
         hub = self.hub
         stamp = when if when is not None else (hub.now if hub is not None else 0.0)
         self.trace.add(self.steps, stamp, thread, kind, detail)
@@ -437,10 +449,10 @@ class Run:
         hub = self.hub
         stamp = hub.now if hub is not None else 0.0
         self.failures.append(FailureRecord(error, thread, self.steps, stamp, tb))
-        self._add(thread, "fail", f"{type(error).__name__}: {error}")
+        self._add(thread, EventKind.FAIL, f"{type(error).__name__}: {error}")
 
     def _escaped_from(self, owner: greenlet.greenlet, exc: BaseException) -> None:
-        raiser = self._raiser(exc)
+        raiser = escapes.raiser(exc)
         if raiser is not None:  # a dead greenlet is falsy: no `or` here
             owner = raiser
         info = self._info(owner)
@@ -456,39 +468,15 @@ class Run:
         if any(known is thread for known, _exc in self._escaped):
             return
         self._escaped.append((thread, exc))
-        self._add(self._info(thread).name, "exit", f"raised {type(exc).__name__}: {exc}")
+        self._add(self._info(thread).name, EventKind.EXIT, f"raised {type(exc).__name__}: {exc}")
 
     def _unhandled(self, exc: BaseException, thread: str) -> None:
         """An exception nobody can observe (eventlet would print it)."""
         if self.config.unobserved_exceptions == "ignore":
-            self._add(thread, "unhandled", f"{type(exc).__name__}: {exc} (unobserved_exceptions=ignore)")
+            detail = f"{type(exc).__name__}: {exc} (unobserved_exceptions=ignore)"
+            self._add(thread, EventKind.UNHANDLED, detail)
         else:
             self._record(exc, thread)
-
-    def _raiser(self, exc: BaseException) -> greenlet.greenlet | None:
-        """The GreenThread that died of ``exc`` in this step.
-
-        A timer's owner is not always the greenthread it ran (a semaphore's
-        wake-up runs in the releaser's timer), and a waiter re-raises the very
-        exception its greenthread died of, so neither the owner nor the
-        exception object says who died.  The traceback does: its outermost
-        ``GreenThread.main`` frame is the greenthread the exception left.
-        """
-        tb = exc.__traceback__
-        while tb is not None:
-            frame = tb.tb_frame
-            if frame.f_code is _GREENTHREAD_MAIN:
-                thread = frame.f_locals.get("self")
-                if isinstance(thread, eventlet.greenthread.GreenThread) and thread.dead:
-                    return thread
-                return None
-            tb = tb.tb_next
-        return None
-
-
-_GREENTHREAD_MAIN = eventlet.greenthread.GreenThread.main.__code__
-
-
 
 
 def _seal(options: Sequence[Option]) -> None:

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import greenlet
 from eventlet import patcher, tpool
 
 from harness._engine import points
+from harness._engine.interrupts import shielded
+from harness._engine.kinds import EventKind
 from harness._errors import TpoolRefused
 
 TPOOL_MODES = ("refuse", "inline")
@@ -50,7 +51,7 @@ def _tpool_execute(original: Callable[..., Any], mode: str) -> Callable[..., Any
             return original(meth, *args, **kwargs)
         name = getattr(meth, "__qualname__", repr(meth))
         if mode == "inline":
-            run.note("tpool", f"eventlet.tpool.execute({name}) ran inline (tpool='inline')")
+            run.note(EventKind.TPOOL, f"eventlet.tpool.execute({name}) ran inline (tpool='inline')")
             return meth(*args, **kwargs)
         error = TpoolRefused(
             f"eventlet.tpool.execute({name}) was called inside a harness run ({run.thread_name()}): "
@@ -74,16 +75,16 @@ def _excepthook(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return excepthook
 
 
-@contextmanager
+@shielded  # installed and undone whole, even on Ctrl-C: see interrupts.py
 def controlled(tpool_mode: str = "refuse") -> Iterator[None]:
     """Install the tpool policy and the thread-exception hook for an exploration."""
     if tpool_mode not in TPOOL_MODES:
         raise ValueError(f"tpool must be one of {', '.join(TPOOL_MODES)}, got {tpool_mode!r}")
     saved_execute = tpool.execute
     saved_hook = threading.excepthook
-    tpool.execute = _tpool_execute(saved_execute, tpool_mode)
-    threading.excepthook = _excepthook(saved_hook)
     try:
+        tpool.execute = _tpool_execute(saved_execute, tpool_mode)
+        threading.excepthook = _excepthook(saved_hook)
         yield
     finally:
         tpool.execute = saved_execute

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import greenlet
 
+from harness._engine import interrupts
+from harness._engine.kinds import EventKind
 from harness._errors import DeadlockError, HarnessError
 
 if TYPE_CHECKING:
@@ -45,8 +47,16 @@ def deadlock_message(run: Run, blocked: list[greenlet.greenlet]) -> str:
     return "\n".join(parts)
 
 
+@interrupts.critical  # a Ctrl-C waits until every greenthread is stopped
 def teardown(run: Run, hub: DeterministicHub) -> None:
-    """Stop every greenthread still alive, in id order; none outlives the run."""
+    """Stop every greenthread still alive, in id order; none outlives the run.
+
+    A KeyboardInterrupt may have ended the run half-way through the hub's
+    bookkeeping of a timer (armed in ``ready`` but not yet in its index, or
+    fired but still indexed): the index is not trusted from here on, and the
+    timers are found by scanning ``ready`` (a KeyError from the index used
+    to replace the KeyboardInterrupt)."""
+    hub.stale = True
     run.stopping = True
     for _round in range(3):
         alive = [t for t in run._by_id if not t.dead and t is not greenlet.getcurrent()]
@@ -71,7 +81,7 @@ def kill(run: Run, thread: greenlet.greenlet) -> None:
     except (KeyboardInterrupt, SystemExit) as exc:
         interrupted_in_teardown(run, exc)
     except BaseException as exc:  # noqa: BLE001
-        run._add(run._threads[thread].name, "stop", f"raised while stopping: {exc!r}")
+        run._add(run._threads[thread].name, EventKind.STOP, f"raised while stopping: {exc!r}")
 
 
 def drain(run: Run, hub: DeterministicHub) -> None:

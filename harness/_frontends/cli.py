@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import NoReturn
 
+from harness import _startup
 from harness._errors import (
     HarnessError,
     InvalidSchedule,
@@ -182,10 +183,11 @@ def _non_negative(text: str) -> int:
 
 
 def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    """ASCII digits only: ``int`` also reads other scripts' digits (``--schedules`` in Arabic-Indic)."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a whole number written with the digits 0-9, got {text!r}")
+    return int(text)
 
 
 # -- commands ------------------------------------------------------------------
@@ -229,6 +231,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
             preemption=args.preemption, max_steps=args.max_steps, settings=settings, progress=progress,
             verify_determinism=args.verify_determinism, uncontrolled=args.uncontrolled, until=args.until,
             tpool=args.tpool, unobserved_exceptions=args.unobserved_exceptions,
+            preempt_modules=args.preempt_modules,
         )
     finally:
         if progress is not None:
@@ -471,9 +474,11 @@ def _error_text(error: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _startup.guard_streams()  # the command's output may go to a reader that leaves (| head)
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    _startup.command_starts()  # start-up is over: from here Ctrl-C is reported below
     try:
         return func(args)
     except (InvalidSchedule, InvalidSetting) as exc:

@@ -10,12 +10,18 @@ reaches it (notes, error messages, tracebacks, extra sections) goes through
 * passwords in URLs (``https://user:pw@host``);
 * ``auth=('user', 'pw')`` tuples as requests takes them;
 * any explicit secret string the caller names.
+
+It also writes the absolute paths of this machine relative to the project
+root or site-packages (``portable.py``): the same schedule gives the same
+bundle on every machine, and the machine's layout stays out of the tracker.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from harness._report.portable import PathRoots
 
 MASK = "***"
 
@@ -36,9 +42,11 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._paths = PathRoots.here()
 
     def text(self, value: str) -> str:
-        """``value`` with every credential it carries replaced by ``***``."""
+        """``value`` with every credential it carries replaced by ``***``, and its paths portable."""
+        value = self._paths.relative(value)
         for secret in self._secrets:
             value = value.replace(secret, MASK)
         value = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2) or ''}{MASK}", value)

@@ -10,7 +10,7 @@ whatever happened (failure, error, KeyboardInterrupt).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness._engine.results import RunResult
@@ -18,6 +18,7 @@ from harness._errors import (
     HubBypassError,
     RunRefused,
     ScheduleDivergence,
+    StdinRefused,
     TpoolRefused,
 )
 from harness._options import Uncontrolled
@@ -26,6 +27,7 @@ from harness._search.database import FailureDatabase
 from harness._search.determinism import check_same
 from harness._search.failures import Failure, check_replayable, failure_of, schedule_of
 from harness._search.session import RunSpec, environment, run_once
+from harness._search.signature import signature_of
 from harness._search.stats import ExplorationStats
 from harness._settings import Settings
 from harness._targets import Target, resolve_target
@@ -48,13 +50,23 @@ class Exploration:
     elapsed: float
     decisions: int = 0
     max_decisions: int = 0
+    # With stop_on_failure=False every failing run is counted, but memory stays bounded: the
+    # first KEEP_TRACES failures of each failure signature keep their traces (``failures``),
+    # the next KEEP_SCHEDULES only their schedule strings (``failing_schedules``), the rest a count.
     failures: list[Failure] = field(default_factory=list)
+    failing_schedules: dict[str, list[str]] = field(default_factory=dict)
+    failure_counts: dict[str, int] = field(default_factory=dict)
     first_failure_after: int | None = None
     time_to_first_failure: float | None = None
     stats: ExplorationStats = field(default_factory=ExplorationStats)
     # Escapes from the scheduler let through by ``uncontrolled="warn"``, one per distinct message.
     warnings: list[str] = field(default_factory=list)
     spec: RunSpec | None = None
+
+    @property
+    def failures_found(self) -> int:
+        """Failing runs, kept or not."""
+        return sum(self.failure_counts.values())
 
     @property
     def passed(self) -> bool:
@@ -106,6 +118,8 @@ def refusal_advice(error: BaseException, warn_option: str | None = None) -> str:
         return "run tpool calls inline (RACE_TPOOL=inline), or fake the call"
     if isinstance(error, HubBypassError):
         return "patch the socket out with a fake (for HTTP, a requests-mock adapter such as the fake ONTAP's)"
+    if isinstance(error, StdinRefused):
+        return "give the code its input in the test (monkeypatch builtins.input or sys.stdin)"
     fix = ("spawn greenthreads with eventlet.spawn inside the run, fake subprocesses, install hubs "
            "before the run")
     if warn_option is not None:
@@ -136,6 +150,7 @@ def explore(
     uncontrolled: str | None = None,
     unobserved_exceptions: str | None = None,
     tpool: str | None = None,
+    preempt_modules: Sequence[str] | None = None,
 ) -> Exploration:
     """Run up to ``schedules`` schedules of ``target`` and report the first failure.
 
@@ -148,8 +163,11 @@ def explore(
     the run) or ``"warn"`` (it is noted in the trace and ``Exploration.warnings``).
     ``unobserved_exceptions`` is ``"fail"`` (an exception eventlet would print as
     unhandled fails the run) or ``"ignore"``; ``tpool`` is ``"refuse"``
-    (``eventlet.tpool.execute`` in a run fails it) or ``"inline"``.  Every failure
-    carries these options (``Failure.spec``), and its replay command spells them.
+    (``eventlet.tpool.execute`` in a run fails it) or ``"inline"``.
+    ``preempt_modules`` names packages whose every shared-memory access is a
+    preemption point under the preemptive model (``harness/_engine/rewrite.py``).
+    Every failure carries these options (``Failure.spec``), and its replay
+    command spells them.
     """
     base = settings or Settings.from_env()
     chosen = base.with_overrides(
@@ -157,6 +175,7 @@ def explore(
         preemption=preemption, max_steps=max_steps, stop_on_failure=stop_on_failure,
         verify_determinism=verify_determinism, database=database, uncontrolled=uncontrolled,
         unobserved_exceptions=unobserved_exceptions, tpool=tpool,
+        preempt_modules=tuple(preempt_modules) if preempt_modules is not None else None,
     )
     resolved = resolve_target(target)
     spec = RunSpec.of(resolved, chosen, until=until)
@@ -170,7 +189,7 @@ def explore(
 def replay(
     target: TargetSpec, schedule: str | Schedule, *, max_steps: int | None = None, until: float | None = None,
     unobserved_exceptions: str | None = None, tpool: str | None = None, uncontrolled: str | None = None,
-    spec: RunSpec | None = None,
+    preempt_modules: Sequence[str] | None = None, spec: RunSpec | None = None,
 ) -> RunResult:
     """Run one schedule exactly; warn (StaleSchedule) if the code changed since it was recorded.
 
@@ -188,7 +207,8 @@ def replay(
     if spec is None:
         spec = RunSpec.of(resolved, Settings.from_env(), model=parsed.model)
     spec = spec.with_overrides(model=parsed.model, max_steps=max_steps, until=until, tpool=tpool,
-                               unobserved_exceptions=unobserved_exceptions, uncontrolled=uncontrolled)
+                               unobserved_exceptions=unobserved_exceptions, uncontrolled=uncontrolled,
+                               preempt_modules=preempt_modules)
     with environment(resolved, spec):
         result = run_once(resolved, ReplayStrategy(parsed.choices), spec)
     divergence = next((f.error for f in result.failures if isinstance(f.error, ScheduleDivergence)), None)
@@ -329,7 +349,7 @@ def _account(outcome: Exploration, target: Target, spec: RunSpec, result: RunRes
     failure = failure_of(target, spec, result)
     if failure is None:
         return
-    outcome.failures.append(failure)
+    _keep(outcome, failure)
     if outcome.failure is None:
         outcome.failure = failure
         outcome.first_failure_after = outcome.schedules_run
@@ -338,6 +358,27 @@ def _account(outcome: Exploration, target: Target, spec: RunSpec, result: RunRes
             outcome.stats.record_refusal()
         else:
             outcome.stats.record_failure(result, outcome.time_to_first_failure)
+
+
+KEEP_TRACES = 10
+KEEP_SCHEDULES = 1000
+
+
+def _keep(outcome: Exploration, failure: Failure) -> None:
+    """Count ``failure`` under its signature; keep its trace, or its schedule, while the caps allow."""
+    key = signature_of(failure.error, failure.trace).describe()
+    seen = outcome.failure_counts.get(key, 0)
+    outcome.failure_counts[key] = seen + 1
+    if seen < KEEP_TRACES:
+        outcome.failures.append(failure)
+    elif seen < KEEP_TRACES + KEEP_SCHEDULES:
+        outcome.failing_schedules.setdefault(key, []).append(failure.schedule)
+    kept_traces = len(outcome.failures)
+    kept_schedules = sum(len(v) for v in outcome.failing_schedules.values())
+    outcome.stats.failures = {"found": outcome.failures_found, "kept_with_traces": kept_traces,
+                              "kept_as_schedules": kept_schedules,
+                              "counted_only": outcome.failures_found - kept_traces - kept_schedules,
+                              "signatures": dict(outcome.failure_counts)}
 
 
 def _harness_error(result: RunResult) -> bool:

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from harness._engine.clock import audited, virtual_clocks
+from harness._engine.interrupts import shielded
 from harness._engine.patches import deterministic_eventlet
 from harness._engine.refusals import guarded
 from harness._engine.results import RunConfig, RunResult
+from harness._engine.rewrite import preempt_modules
 from harness._engine.run import Run
 from harness._engine.stdlib import controlled
 from harness._options import (
@@ -37,6 +39,7 @@ from harness._options import (
     Tpool,
     Uncontrolled,
     Unobserved,
+    module_names,
     parse_choice,
 )
 from harness._search.signature import signature_of
@@ -65,12 +68,14 @@ class RunSpec:
     unobserved_exceptions: Unobserved = Unobserved.FAIL
     until: float | None = None
     max_steps: int = DEFAULT_MAX_STEPS
+    preempt_modules: tuple[str, ...] = ()
     clock_audit: ClockAudit = field(default=ClockAudit.FIRST, compare=False)
 
     def __post_init__(self) -> None:
         for name, kind in (("model", Model), ("tpool", Tpool), ("uncontrolled", Uncontrolled),
                            ("unobserved_exceptions", Unobserved), ("clock_audit", ClockAudit)):
             object.__setattr__(self, name, parse_choice(kind, name, getattr(self, name)))
+        object.__setattr__(self, "preempt_modules", module_names(self.preempt_modules))
 
     @classmethod
     def of(cls, target: Target, settings: Settings, *, model: str | None = None,
@@ -78,7 +83,12 @@ class RunSpec:
         """The spec for ``target`` under ``settings`` (and explicit overrides)."""
         return cls(target.name, Model(model or settings.preemption), settings.tpool, settings.uncontrolled,
                    settings.unobserved_exceptions, until, max_steps or settings.max_steps,
-                   settings.clock_audit)
+                   preempt_modules=settings.preempt_modules, clock_audit=settings.clock_audit)
+
+    def modules(self, target: Target) -> tuple[str, ...]:
+        """The packages instrumented with automatic preemption points: the target's own,
+        then this spec's."""
+        return tuple(dict.fromkeys((*target.preempt_modules, *self.preempt_modules)))
 
     def with_overrides(self, **overrides: Any) -> RunSpec:
         """This spec with the non-None overrides applied."""
@@ -125,7 +135,7 @@ def run_once(target: Target, strategy: Strategy, spec: RunSpec | RunConfig) -> R
     return result
 
 
-@contextlib.contextmanager
+@shielded  # a Ctrl-C while installing or undoing it is held until it is whole: see interrupts.py
 def environment(target: Target, spec: RunSpec) -> Iterator[None]:
     """Everything a run of ``target`` under ``spec`` needs, installed once per exploration
     and always undone: virtual clocks, deterministic eventlet, the tpool rule, the
@@ -138,10 +148,13 @@ def environment(target: Target, spec: RunSpec) -> Iterator[None]:
         stack.enter_context(guarded(strict=spec.uncontrolled is Uncontrolled.ERROR))
         if target.instrument is not None and (spec.model is Model.PREEMPTIVE or target.complete_footprints):
             stack.enter_context(target.instrument())
+        if spec.model is Model.PREEMPTIVE and spec.modules(target):
+            # Under the cooperative model the points would never switch: not entered at all.
+            stack.enter_context(preempt_modules(spec.modules(target)))
         yield
 
 
-@contextlib.contextmanager
+@shielded
 def _saved_global_random() -> Iterator[None]:
     """Each run reseeds the global generator (so code using it replays exactly);
     the caller's generator state is restored afterwards."""

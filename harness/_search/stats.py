@@ -34,6 +34,8 @@ class ExplorationStats:
     refused_at: int | None = None  # the schedule the harness refused (the code escaped it)
     strategy: dict[str, int] = field(default_factory=dict)
     database: dict[str, Any] = field(default_factory=dict)
+    # failing runs found / kept with traces / kept as schedule strings / only counted, per signature
+    failures: dict[str, Any] = field(default_factory=dict)
     _traces: set[bytes] = field(default_factory=set, repr=False)
 
     @property
@@ -78,6 +80,7 @@ class ExplorationStats:
             "time_to_first_failure": self.time_to_first_failure,
             "failing_preemptions": self.failing_preemptions,
             "failing_decisions": self.failing_decisions,
+            "failures": dict(self.failures),
             "refused_at": self.refused_at,
             "strategy": dict(sorted(self.strategy.items())),
             "database": dict(sorted(self.database.items())),
@@ -96,6 +99,11 @@ class ExplorationStats:
                 f"first failure at schedule {self.schedules_to_first_failure} after "
                 f"{self.time_to_first_failure or 0.0:.2f} s, {self.failing_preemptions} preemption(s)"
             )
+        found = self.failures.get("found", 0)
+        if found > 1:
+            parts.append(f"{found} failing runs ({self.failures['kept_with_traces']} kept with traces, "
+                         f"{self.failures['kept_as_schedules']} as schedules, "
+                         f"{self.failures['counted_only']} counted only)")
         if self.strategy:
             parts.append(", ".join(f"{k} {v}" for k, v in sorted(self.strategy.items())))
         return "; ".join(parts)

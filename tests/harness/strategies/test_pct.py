@@ -87,7 +87,7 @@ def hit_rate(body: object, depth: int, runs: int, seed: int = 0) -> tuple[float,
     assert outcome.schedules_run == runs
     # the first run has no estimate of k yet (no change point): count the others
     first_failed = outcome.stats.schedules_to_first_failure == 1
-    rate = (len(outcome.failures) - first_failed) / (runs - 1)
+    rate = (outcome.failures_found - first_failed) / (runs - 1)
     return rate, 1 / (threads * pct.estimated_steps ** (depth - 1)), threads, pct.estimated_steps
 
 
