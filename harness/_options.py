@@ -12,6 +12,7 @@ enum is a ``str`` subclass, so ``settings.tpool == "inline"`` and
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -94,14 +95,20 @@ class RunOption:
 
     field: str
     flag: str
-    kind: type[Choice] | type[float] | type[int]
+    kind: type[Choice] | type[float] | type[int] | type[tuple[str, ...]]
     help: str
 
     def spell(self, value: object) -> str:
+        if isinstance(value, tuple):  # a repeatable flag: one per value
+            return " ".join(f"{self.flag} {item}" for item in value)
         return f"{self.flag} {value:g}" if isinstance(value, float) else f"{self.flag} {value}"
 
 
 RUN_OPTIONS: tuple[RunOption, ...] = (
+    RunOption("preempt_modules", "--preempt-module", tuple,
+              "preemptive model: every shared-memory access in the code of this package (and "
+              "everything under it) is a preemption point with an exact footprint; repeatable "
+              "(RACE_PREEMPT_MODULES, comma-separated)"),
     RunOption("tpool", "--tpool", Tpool,
               "eventlet.tpool.execute in a run: refuse it (the default) or run the call inline (RACE_TPOOL)"),
     RunOption("uncontrolled", "--uncontrolled", Uncontrolled,
@@ -126,7 +133,10 @@ def add_run_options(add_argument: Callable[..., Any], skip: Sequence[str] = ()) 
         if issubclass(option.kind, Choice):
             add_argument(option.flag, dest=option.field, choices=option.kind.values(), default=None,
                          help=option.help)
-        else:
+        elif option.kind is tuple:
+            add_argument(option.flag, dest=option.field, action="append", default=None, metavar="PKG",
+                         type=_module_name, help=option.help)
+        elif option.kind is int or option.kind is float:
             add_argument(option.flag, dest=option.field, type=_number(option.kind), default=None,
                          metavar="N", help=option.help)
 
@@ -143,3 +153,20 @@ def _number(kind: type[float] | type[int]) -> Callable[[str], float | int]:
         return value
 
     return parse
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _module_name(text: str) -> str:
+    if not text.isascii() or _MODULE_NAME.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(f"expected a dotted package name such as mypkg.sub, got {text!r}")
+    return text
+
+
+def module_names(value: object, name: str = "preempt_modules") -> tuple[str, ...]:
+    """``value`` (a name, or a sequence of names) as a tuple of package names, checked."""
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else None
+    if items is None or not all(isinstance(i, str) and _MODULE_NAME.fullmatch(i) for i in items):
+        raise InvalidSetting(f"{name} must be dotted package names such as ['mypkg.sub'], got {value!r}")
+    return tuple(dict.fromkeys(items))

@@ -13,7 +13,16 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from harness._errors import InvalidSetting
-from harness._options import Choice, ClockAudit, Model, Tpool, Uncontrolled, Unobserved, parse_choice
+from harness._options import (
+    Choice,
+    ClockAudit,
+    Model,
+    Tpool,
+    Uncontrolled,
+    Unobserved,
+    module_names,
+    parse_choice,
+)
 from harness.strategies import registry
 
 
@@ -41,6 +50,8 @@ class Settings:
     # Bounded DFS: most preemptions per schedule (-1: no bound), and sleep-set reduction.
     preemption_bound: int = -1
     reduction: bool = True
+    # Packages whose every shared access is a preemption point (preemptive model).
+    preempt_modules: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_positive("schedules", self.schedules)
@@ -48,6 +59,7 @@ class Settings:
         if self.seed < 0:
             raise InvalidSetting(f"seed must be >= 0, got {self.seed}")
         registry.entry(self.strategy)
+        object.__setattr__(self, "preempt_modules", module_names(self.preempt_modules))
         for name, kind in _CHOICES.items():  # strings in, enum members kept
             object.__setattr__(self, name, parse_choice(kind, name, getattr(self, name)))
         _check_positive("pct_depth", self.pct_depth)
@@ -90,6 +102,8 @@ _CHOICES: dict[str, type[Choice]] = {
 
 def _convert(name: str, raw: str, kind: Any) -> Any:
     variable = f"RACE_{name.upper()}"
+    if name == "preempt_modules":
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if kind in ("int", int):
         try:
             return int(raw)

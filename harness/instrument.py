@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from harness._engine.points import yield_point
+from harness._engine.points import access, yield_point
 
 _MISSING = object()
 
@@ -41,11 +41,13 @@ class SharedAttribute:
         self.previous = previous
         self.get_label = f"{owner.__name__}.{name} get"
         self.set_label = f"{owner.__name__}.{name} set"
+        # class-wide, so coarse but sound: every instance's attribute is one resource
+        self.resource = (f"attr:{owner.__qualname__}.{name}",)
 
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
             return self if self.previous is _MISSING else self.previous
-        yield_point(self.get_label)
+        access(self.get_label, reads=self.resource)
         try:
             return obj.__dict__[self.name]
         except KeyError:
@@ -56,11 +58,11 @@ class SharedAttribute:
             raise AttributeError(f"{type(obj).__name__!r} object has no attribute {self.name!r}") from None
 
     def __set__(self, obj: Any, value: Any) -> None:
-        yield_point(self.set_label)
+        access(self.set_label, writes=self.resource)
         obj.__dict__[self.name] = value
 
     def __delete__(self, obj: Any) -> None:
-        yield_point(self.set_label)
+        access(self.set_label, writes=self.resource)
         try:
             del obj.__dict__[self.name]
         except KeyError:
@@ -95,7 +97,7 @@ def shared_attributes(cls: type, *names: str) -> Iterator[None]:
 def _preempting(func: Callable[..., Any], label: str) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        yield_point(label)
+        yield_point(label, opaque=True)  # what the call touches is unknown
         return func(*args, **kwargs)
 
     return wrapper

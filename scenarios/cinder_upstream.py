@@ -150,6 +150,20 @@ SESSION_EXPECTED: dict[str, tuple[Expectation, ...]] = {
     ),
 }
 
+# The same race with no attribute named: every shared access in cinder's NetApp package is a
+# preemption point (preempt_modules).  Too many points to exhaust: bounded proofs.
+AUTO_PACKAGE = "cinder.volume.drivers.netapp"
+AUTO_EXPECTED: dict[str, tuple[Expectation, ...]] = {
+    "upstream": (
+        Expectation("preemptive", "fail", strategy="bounded", bound=1,  # type: ignore[arg-type]
+                    why="found with no hint: only the package is named, the race pair is cinder's lines"),
+    ),
+    "patched": (
+        Expectation("preemptive", "pass", strategy="bounded", bound=2,  # type: ignore[arg-type]
+                    why="every automatic point in the package, up to 2 preemptions"),
+    ),
+}
+
 EMS_EXPECTED: dict[str, tuple[Expectation, ...]] = {
     "upstream": (
         _cell("cooperative", "pass", "upstream EMS never calls set_vserver: nothing to race"),
@@ -199,6 +213,18 @@ def targets() -> list[Target]:
             expectations=cells,
         )
         for name, cells in EMS_EXPECTED.items()
+    ]
+    found += [
+        Target(
+            name=f"cinder_session_overwrite:{name}_auto",
+            body=race(VARIANTS[name], "raise", (lookup(SESSION_FLEXVOL), cluster_name)),
+            fingerprint=fingerprint,
+            preempt_modules=(AUTO_PACKAGE,),
+            description=f"race 1 with automatic preemption points in {AUTO_PACKAGE} only; "
+                        f"{VARIANTS[name].summary}",
+            expectations=cells,
+        )
+        for name, cells in AUTO_EXPECTED.items()
     ]
     return found
 

@@ -38,8 +38,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-_ATTRIBUTE_SUFFIXES = (" get", " set")
-
 
 @dataclass(frozen=True)
 class Footprint:
@@ -107,14 +105,6 @@ class FootprintBuilder:
         """The step spawned or woke ``thread``: it writes that thread's state."""
         self.writes.add(f"thread:{thread}")
 
-    def label(self, label: str) -> None:
-        """Interpret a preemption point's label: attribute accesses are partial
-        declarations, wrapped calls make the step opaque, other labels say nothing."""
-        if label.endswith(_ATTRIBUTE_SUFFIXES):
-            self.touch("attr:" + label[:-4], write=label.endswith(" set"), partial=True)
-        elif label.startswith("call "):
-            self.opaque = True
-
     def freeze(self) -> Footprint:
         if self.opaque or not self.vouched:
             return OPAQUE
@@ -156,3 +146,19 @@ class StepObserver(Protocol):
     def step_end(self, thread: int, footprint: Footprint) -> None:
         """The step of ``thread`` is over and touched ``footprint``."""
         ...
+
+
+@runtime_checkable
+class RunObserver(Protocol):
+    """Optional strategy hooks for what the steps alone do not show (DPOR needs both).
+
+    ``clock_advanced``: the hub advanced the virtual clock (nothing was ready); every step
+    after the call happens after every step before it, since a timer due later cannot fire
+    before the work due now is done.  ``step_failed``: the run's first failure was recorded
+    during the step of ``thread`` now running (called before its ``step_end``); the run
+    stops after this step, so every greenthread still ready never gets its next step.
+    """
+
+    def clock_advanced(self, now: float) -> None: ...
+
+    def step_failed(self, thread: int) -> None: ...

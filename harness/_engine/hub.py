@@ -35,7 +35,7 @@ from harness._engine.clock import EPOCH
 from harness._errors import HubBypassError
 
 if TYPE_CHECKING:
-    from harness._engine.run import Run
+    from harness._engine.hooks import HubOwner
 
 
 _semaphore_wakeup = Semaphore._do_acquire
@@ -215,7 +215,7 @@ class DeterministicHub(eventlet_hub.BaseHub):  # type: ignore[misc]
     def is_available(cls) -> bool:
         return True
 
-    def __init__(self, run: Run, start: float = EPOCH) -> None:
+    def __init__(self, run: HubOwner, start: float = EPOCH) -> None:
         self.now = start
         super().__init__(clock=self._clock)
         self.run_state = run
@@ -230,6 +230,10 @@ class DeterministicHub(eventlet_hub.BaseHub):  # type: ignore[misc]
 
     def _clock(self) -> float:
         return self.now
+
+    def name_thread(self, thread: greenlet.greenlet, rank: int) -> None:
+        """The run named ``thread``: options are offered in rank (greenthread id) order."""
+        self.ranks[thread] = rank
 
     # -- timers -----------------------------------------------------------
     def add_timer(self, timer: Any) -> float:

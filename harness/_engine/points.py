@@ -10,10 +10,14 @@ fakes work unchanged in production-like settings.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import greenlet
 from eventlet import patcher
+
+from harness._engine.hooks import ActiveRun
+from harness._engine.kinds import EventKind
 
 # The OS thread's identity.  ``threading.get_ident`` will not do: once
 # ``eventlet.monkey_patch()`` ran it answers the *greenthread's* id, so a run
@@ -25,25 +29,7 @@ if TYPE_CHECKING:
     from harness._engine.footprint import Footprint
 
 
-class _Run(Protocol):
-    """What the active run offers to the points (implemented by the scheduler)."""
-
-    thread_ident: int
-
-    def preempt(self, label: str) -> None: ...
-
-    def io(self, label: str, delay: float, footprint: Footprint | None) -> None: ...
-
-    def note(self, kind: str, detail: str) -> None: ...
-
-    def touch(self, resource: object, write: bool, append: bool, partial: bool) -> None: ...
-
-    def fail(self, error: BaseException) -> None: ...
-
-    def thread_name(self) -> str: ...
-
-    def now(self) -> float: ...
-
+_Run = ActiveRun  # the run's side of the points: harness/_engine/hooks.py
 
 _active: _Run | None = None
 
@@ -67,16 +53,19 @@ def in_run() -> bool:
     return active_run() is not None
 
 
-def yield_point(label: str) -> None:
+def yield_point(label: str, *, opaque: bool = False) -> None:
     """Offer a preemption here (preemptive model only).
 
     Choice 0 keeps the current greenthread running, as a real program would
     most of the time; any other choice is a preemption to another runnable
     greenthread.  A no-op under the cooperative model and outside a run.
+    ``opaque=True``: the step that resumes after the point does something the
+    harness cannot see (a wrapped call), so it is dependent on every step.  To
+    declare what the access touches instead, use ``access``.
     """
     run = active_run()
     if run is not None:
-        run.preempt(label)
+        run.preempt(label, opaque)
 
 
 def io_point(label: str, delay: float = 0.0, *, footprint: Footprint | None = None) -> None:
@@ -96,7 +85,7 @@ def io_point(label: str, delay: float = 0.0, *, footprint: Footprint | None = No
         run.io(label, delay, footprint)
 
 
-def note(kind: str, detail: str) -> None:
+def note(kind: EventKind | str, detail: str) -> None:
     """Add an event to the current run's trace (e.g. a journaled request)."""
     run = active_run()
     if run is not None:
@@ -111,7 +100,7 @@ def violation(category: str, detail: str) -> None:
     keep the category short and fixed ("wrong SVM", "stale read") and put
     what varies (ids, values) in ``detail``.
     """
-    note("violation", f"{category}: {detail}")
+    note(EventKind.VIOLATION, f"{category}: {detail}")
 
 
 def touch(resource: object, write: bool = True, *, append: bool = False, partial: bool = False) -> None:
@@ -129,6 +118,32 @@ def touch(resource: object, write: bool = True, *, append: bool = False, partial
     run = active_run()
     if run is not None:
         run.touch(resource, write, append, partial)
+
+
+AccessSink = Callable[[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], bool], None]
+
+
+def access(label: str, reads: tuple[str, ...] = (), writes: tuple[str, ...] = (),
+           appends: tuple[str, ...] = (), *, offer: bool = True) -> None:
+    """One exact shared-memory access: a preemption point, then its footprint.
+
+    ``offer=True`` offers a switch before the access (preemptive model only),
+    labelled ``label`` (``"Session.svm set"``; the run adds the source place);
+    the resources (``"Session#0.svm"``, ``"dict#2['vs1']"``) are then a partial
+    declaration of the step that performs the access, the one that resumes
+    after the point.  ``offer=False`` records the footprint only (an object no
+    other greenthread can reach yet).  Automatic instrumentation
+    (``harness/_engine/access.py``) calls the sink of ``access_sink`` directly.
+    """
+    run = active_run()
+    if run is not None:
+        access_sink(run)(label, reads, writes, appends, offer)
+
+
+def access_sink(run: _Run) -> AccessSink:
+    """Where accesses go in ``run``: its ``access`` method (``hooks.ActiveRun``); the
+    automatic points keep it bound for the run's duration."""
+    return run.access
 
 
 def record_failure(error: BaseException) -> None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness._engine.clock import EPOCH
+from harness._engine.kinds import EventKind
 
 
 @dataclass(frozen=True)
 class Event:
-    """One thing that happened: ``kind`` is spawn, run, decide, note, exit, fail, stop."""
+    """One thing that happened; ``kind`` is an ``EventKind`` (or a ``harness.note`` kind)."""
 
     step: int
     time: float
     thread: str
-    kind: str
+    kind: EventKind | str
     detail: str
 
     def line(self) -> str:
@@ -35,7 +36,7 @@ class Trace:
     events: list[Event] = field(default_factory=list)
     threads: dict[str, str] = field(default_factory=dict)
 
-    def add(self, step: int, time: float, thread: str, kind: str, detail: str) -> None:
+    def add(self, step: int, time: float, thread: str, kind: EventKind | str, detail: str) -> None:
         self.events.append(Event(step, time, thread, kind, detail))
 
     def lines(self) -> list[str]:
@@ -50,7 +51,7 @@ class Trace:
         header = "  step  time         gt    event   detail"
         return "\n".join([header, *lines])
 
-    def of_kind(self, kind: str) -> list[Event]:
+    def of_kind(self, kind: EventKind | str) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
 
     def __len__(self) -> int:

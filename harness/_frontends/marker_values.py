@@ -14,22 +14,32 @@ from typing import Any
 
 import pytest
 
-from harness._options import RUN_OPTIONS, Choice, Model
+from harness._errors import InvalidSetting
+from harness._options import RUN_OPTIONS, Choice, Model, module_names
 from harness.strategies import registry
 
 MODELS = Model.values()
 
 
-def spec_options(kw: Mapping[str, Any]) -> dict[str, str]:
+def spec_options(kw: Mapping[str, Any]) -> dict[str, Any]:
     """The marker's RunSpec options, checked against their tables."""
-    options: dict[str, str] = {}
+    options: dict[str, Any] = {}
     for option in RUN_OPTIONS:
         value = kw.get(option.field)
         if value is None or option.field in ("until", "max_steps"):
             continue
         if issubclass(option.kind, Choice):
             options[option.field] = convert(f"race({option.field}=...)", value, choice(option.kind))
+        elif option.kind is tuple:
+            options[option.field] = convert(f"race({option.field}=...)", value, packages)
     return options
+
+
+def packages(value: Any) -> tuple[str, ...]:
+    try:
+        return module_names(value)
+    except InvalidSetting as exc:
+        raise ValueError(str(exc)) from None
 
 
 def choice(kind: type[Choice]) -> Any:

@@ -79,20 +79,20 @@ class RacePlan:
     database: str = "off"
     # RunSpec options (tpool, uncontrolled, unobserved_exceptions) set on the marker; the others
     # come from RACE_* variables, which the printed replay command then spells out.
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def spec(self) -> RunSpec:
         """The options every run of this test is made with: marker > RACE_* > defaults."""
         settings = Settings.from_env()
         base = RunSpec(self.target_name, Model(self.preemption), settings.tpool, settings.uncontrolled,
                        settings.unobserved_exceptions, self.until, self.max_steps or settings.max_steps,
-                       settings.clock_audit)
+                       preempt_modules=settings.preempt_modules, clock_audit=settings.clock_audit)
         return base.with_overrides(**self.options)
 
     def replay_environment(self) -> str:
         """``RACE_X=value `` for each non-default option that came from the environment."""
         spec, default = self.spec(), RunSpec(self.target_name)
-        words = [f"RACE_{o.field.upper()}={getattr(spec, o.field)}" for o in RUN_OPTIONS
+        words = [f"RACE_{o.field.upper()}={_env_value(getattr(spec, o.field))}" for o in RUN_OPTIONS
                  if o.field not in self.options and o.field not in ("until", "max_steps")
                  and getattr(spec, o.field) != getattr(default, o.field)]
         return "".join(word + " " for word in words)
@@ -256,6 +256,11 @@ def target_name(module: str, qualname: str) -> str:
     return ":".join(re.sub(r"[^A-Za-z0-9_.\-]", "_", part) for part in (module, qualname))
 
 
+def _env_value(value: object) -> str:
+    """How a RACE_* variable spells ``value`` (packages: comma-separated)."""
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
 def replay_command(nodeid: str, schedule: str, environment: str = "") -> str:
     """The pytest command that replays ``schedule`` of a race test; ``environment`` is the
     ``RACE_*=...`` prefix for options the marker does not set (``RacePlan.replay_environment``)."""
@@ -296,6 +301,7 @@ def _explore(plan: RacePlan, target: Target, result: RaceResult) -> None:
         target, strategy=strategy, schedules=plan.count, seed=plan.seed, preemption=plan.preemption,
         max_steps=spec.max_steps, stop_on_failure=True, database=plan.database, until=spec.until,
         tpool=spec.tpool, uncontrolled=spec.uncontrolled, unobserved_exceptions=spec.unobserved_exceptions,
+        preempt_modules=spec.preempt_modules,
     )
     result.schedules_run = outcome.schedules_run
     result.exhausted = outcome.exhausted

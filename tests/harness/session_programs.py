@@ -10,6 +10,7 @@ import threading
 
 import eventlet
 from eventlet import tpool
+from preempt_programs import counters  # imported before an exploration instruments it
 
 
 class LostUpdate(AssertionError):
@@ -79,3 +80,14 @@ def ticks_then_reports_unobserved() -> None:
         worker.wait()
     if counter[0] != 2:
         eventlet.spawn(report, counter[0])
+
+
+def increments_a_package_counter() -> None:
+    """Two workers run ``Counter.value += 1`` in ``preempt_programs``: no switch point at all
+    unless that package's accesses are preemption points (``preempt_modules``)."""
+    counters.reset()
+    workers = [eventlet.spawn(counters.increment) for _ in range(2)]
+    for worker in workers:
+        worker.wait()
+    if counters.Counter.value != 2:
+        raise LostUpdate(f"counter={counters.Counter.value}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import eventlet
+import pytest
 
 import harness
 from harness import Target
@@ -51,13 +52,38 @@ def test_an_opaque_partial_declaration_makes_the_step_opaque() -> None:
     assert step.freeze() is OPAQUE
 
 
-def test_attribute_labels_are_partial_and_calls_opaque() -> None:
-    step = FootprintBuilder(3)
-    step.label("Box.value get")
-    step.label("Box.value set")
-    assert step.reads == {"attr:Box.value"} and step.writes == {"attr:Box.value"} and not step.vouched
-    step.label("call module.f")
-    assert step.opaque
+def test_shared_attributes_declare_typed_partial_accesses_and_wrapped_calls_are_opaque() -> None:
+    """The descriptors declare ``attr:Class.name`` reads and writes as data, not as label
+    text a parser has to read back; a wrapped call's step is opaque."""
+    from harness._engine import points
+    from harness.instrument import preempt_calls, shared_attributes
+
+    class Probe:
+        def __init__(self) -> None:
+            self.builder = FootprintBuilder(3)
+
+        def access(self, label: str, reads: tuple[str, ...], writes: tuple[str, ...],
+                   appends: tuple[str, ...], offer: bool) -> None:
+            for resource in reads:
+                self.builder.touch(resource, False, False, True)
+            for resource in writes:
+                self.builder.touch(resource, True, False, True)
+
+        def preempt(self, label: str, opaque: bool) -> None:
+            self.builder.opaque = self.builder.opaque or opaque
+
+    probe = Probe()
+    box = Box()
+    with shared_attributes(Box, "value"), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(points, "active_run", lambda: probe)
+        box.value = box.value + 1
+        step = probe.builder
+        assert step.reads == {"attr:Box.value"} and step.writes == {"attr:Box.value"} and not step.vouched
+        assert not step.opaque
+        module = type("M", (), {"f": staticmethod(lambda: None)})
+        with preempt_calls(module, "f"):
+            module.f()
+        assert step.opaque
 
 
 # -- end to end: how many schedules the reduction leaves -----------------------------------

@@ -28,6 +28,9 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str], str]] = {
                      ["--uncontrolled warn"], "UncontrolledConcurrency"),
     "unobserved": ("session_programs:dies_unobserved_then_races", {"unobserved_exceptions": "ignore"},
                    ["--unobserved-exceptions ignore"], "KeyError"),
+    "preempt_modules": ("session_programs:increments_a_package_counter",
+                        {"preempt_modules": ["preempt_programs"], "preemption": "preemptive"},
+                        ["--preempt-module preempt_programs"], ""),
     "until": ("session_programs:ticks_then_reports_unobserved", {"until": 3.0, "max_steps": 2000},
               ["--until 3", "--max-steps 2000"], "StepLimitExceeded"),
 }
@@ -64,7 +67,7 @@ def test_the_printed_replay_command_reproduces_the_failure(
     code, out = _run_cli(shlex.split(failure.replay_command())[1:], capsys)
     assert code == 1 and "LostUpdate" in out, out
     target, _options, _flags, other = CASES[case]
-    code, out = _run_cli(["replay", target, failure.schedule], capsys)  # the options dropped
+    code, out = _run_cli(["replay", target, failure.schedule, "--no-fallback"], capsys)  # options dropped
     assert "LostUpdate" not in out.split("\n", 1)[0] and other in out, out
 
 
@@ -120,3 +123,19 @@ def test_a_spec_spells_only_what_differs_from_the_defaults() -> None:
     assert spec.options() == ["--tpool inline", "--until 2.5"]
     command = spec.replay_command("rh1:t:p:abc:-")
     assert command == "race-harness replay t rh1:t:p:abc:- --tpool inline --until 2.5"
+
+
+def test_a_target_can_name_its_own_preempt_modules() -> None:
+    from session_programs import increments_a_package_counter
+
+    from harness._targets import Target
+
+    plain = Target("t:plain", increments_a_package_counter, "0" * 12)
+    auto = Target("t:auto", increments_a_package_counter, "0" * 12, preempt_modules=("preempt_programs",))
+    found = harness.explore(auto, strategy="dfs", preemption="preemptive", schedules=100, database="off")
+    assert found.failure is not None and "--preempt-module" not in found.failure.replay_command()
+    assert harness.explore(plain, strategy="dfs", preemption="preemptive", database="off").passed
+    cooperative = [harness.explore(t, strategy="dfs", preemption="cooperative", database="off")
+                   for t in (plain, auto)]
+    assert [o.schedules_run for o in cooperative] == [cooperative[0].schedules_run] * 2
+    assert all(o.passed and o.exhausted for o in cooperative)

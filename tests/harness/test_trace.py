@@ -5,6 +5,7 @@ from __future__ import annotations
 import eventlet
 from engine_helpers import run_default
 
+import harness
 from harness._engine.clock import EPOCH
 from harness._engine.labels import caller_label, is_internal
 from harness._engine.trace import Event, Trace
@@ -61,3 +62,35 @@ def test_caller_label_skips_harness_and_eventlet_frames() -> None:
     assert label.endswith(" in here")
     assert is_internal(eventlet.__file__)
     assert not is_internal(__file__)  # tests are user code even inside the repository
+
+
+def test_every_event_the_harness_writes_has_a_declared_kind() -> None:
+    """The kinds are one enum: a run that spawns, preempts, chooses among waiters, lets a
+    greenthread die unobserved, reaches its horizon and fails writes only EventKind members
+    (harness.note may add kinds of its own: those are the user's strings)."""
+    from eventlet import queue
+
+    from harness._engine.kinds import EventKind
+
+    def body() -> None:
+        items: queue.LightQueue[int] = queue.LightQueue()
+        got: list[int] = []
+        getters = [eventlet.spawn(lambda: got.append(items.get())) for _ in range(2)]
+        eventlet.sleep(0)
+        items.put(1)
+        items.put(2)
+        for getter in getters:
+            getter.wait()
+        eventlet.spawn_n(lambda: 1 / 0)
+        eventlet.spawn(lambda: [eventlet.sleep(1.0) for _ in iter(int, 1)])
+        eventlet.sleep(0)
+        harness.note("request", "a user's own kind")
+        harness.violation("wrong thing", "for the test")
+        assert got == [2, 1], got
+
+    outcome = harness.explore(body, strategy="dfs", schedules=20, database="off", until=3.0,
+                              unobserved_exceptions="ignore", stop_on_failure=False)
+    kinds = {e.kind for f in outcome.failures for e in f.trace.events}
+    assert {EventKind.RUN, EventKind.SPAWN, EventKind.CHOOSE, EventKind.UNHANDLED, EventKind.FAIL,
+            EventKind.VIOLATION} <= kinds
+    assert all(isinstance(kind, EventKind) for kind in kinds - {"request"}), kinds

@@ -73,3 +73,37 @@ def test_the_marker_accepts_bounded_and_refuses_a_bad_option_value(pytester: pyt
     assert result.ret != 0
     out = result.stdout.str() + result.stderr.str()
     assert "race(tpool=...): 'sometimes' is not one of refuse, inline" in out, out
+
+
+LIB = '''
+class Counter:
+    value = 0
+
+
+def increment():
+    Counter.value += 1
+'''
+
+PACKAGE_RACE = '''
+import eventlet
+import pytest
+
+import racy_lib
+
+
+@pytest.mark.race(strategy="dfs", schedules=200, preemption="preemptive"MARKER)
+def test_counter(race):
+    racy_lib.Counter.value = 0
+    race.gather(racy_lib.increment, racy_lib.increment)
+    assert racy_lib.Counter.value == 2, f"lost update: {racy_lib.Counter.value}"
+'''
+
+
+def test_the_marker_names_packages_whose_accesses_are_preemption_points(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(racy_lib=LIB, test_package=PACKAGE_RACE.replace("MARKER", ""))
+    assert run(pytester).ret == 0  # no switch point inside increment: nothing to find
+    pytester.makepyfile(test_package=PACKAGE_RACE.replace("MARKER", ', preempt_modules=["racy_lib"]'))
+    result = run(pytester)
+    out = result.stdout.str()
+    assert result.ret == 1 and "lost update: 1" in out, out
+    assert "Counter.value" in out  # the preemption point names the attribute and its line
