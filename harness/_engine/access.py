@@ -93,7 +93,9 @@ class RunState:
         self.thread = run.thread_ident
         config = getattr(run, "config", None)
         self.preemptive = bool(getattr(config, "preemptive", True))
-        self.footprints = isinstance(getattr(run, "strategy", None), StepObserver)
+        # exact resources when a strategy reads footprints, or the run logs accesses for its race pair
+        self.footprints = (isinstance(getattr(run, "strategy", None), StepObserver)
+                           or bool(getattr(run, "logs_accesses", False)))
         self.live = REGISTRY.active > 0 and (self.preemptive or self.footprints)
         self.sink = points.access_sink(run)
         own = getattr(run, "access", None)

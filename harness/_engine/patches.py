@@ -31,7 +31,7 @@ from typing import Any
 
 import eventlet
 import greenlet
-from eventlet import event, greenpool, greenthread, hubs, queue
+from eventlet import event, greenpool, greenthread, hubs, queue, semaphore
 
 from harness._engine import points
 from harness._engine.hooks import ActiveRun
@@ -181,7 +181,32 @@ def spawn_n_impl(self: greenpool.GreenPool, func: Any, args: Any, kwargs: Any, c
             self._spawn_done(greenlet.getcurrent())
 
 
+# -- Semaphore (Lock, BoundedSemaphore, GreenPool slots): a release happens before the
+# acquire it enables, even when the acquire does not block and so switches nothing.  The
+# run's access log needs that edge to tell a locked pair of accesses from a race.
+_semaphore_acquire = semaphore.Semaphore.acquire
+_semaphore_release = semaphore.Semaphore.release
+
+
+def semaphore_acquire(self: semaphore.Semaphore, blocking: bool = True, timeout: float | None = None) -> bool:
+    got: bool = _semaphore_acquire(self, blocking, timeout)
+    run = _run()
+    if got and run is not None:
+        run.synchronized(self, True)
+    return got
+
+
+def semaphore_release(self: semaphore.Semaphore, blocking: bool = True) -> bool:
+    run = _run()
+    if run is not None:
+        run.synchronized(self, False)
+    released: bool = _semaphore_release(self, blocking)
+    return released
+
+
 _PATCHES: tuple[tuple[Any, str, Any], ...] = (
+    (semaphore.Semaphore, "acquire", semaphore_acquire),
+    (semaphore.Semaphore, "release", semaphore_release),
     (event.Event, "send", send),
     (greenthread.GreenThread, "wait", wait),
     (greenthread, "kill", kill),

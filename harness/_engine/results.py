@@ -33,6 +33,8 @@ class RunResult:
     stop_reason: str
     interrupted: BaseException | None = None
     threads: int = 0
+    # A failing preemptive run's conflicting accesses, told (harness/_engine/races.py).
+    race: str | None = None
 
     @property
     def failure(self) -> FailureRecord | None:

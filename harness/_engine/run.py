@@ -31,6 +31,7 @@ from harness._engine.footprint import OPAQUE, Footprint, FootprintBuilder, Resou
 from harness._engine.hub import DeterministicHub, Entry, ReadyIndex
 from harness._engine.kinds import EventKind
 from harness._engine.labels import caller_label, caller_place
+from harness._engine.races import AccessLog
 from harness._engine.results import FailureRecord, RunConfig, RunResult
 from harness._engine.trace import Event, Trace
 from harness._errors import HarnessError, ScheduleDivergence, StepLimitExceeded, UncontrolledConcurrency
@@ -75,6 +76,8 @@ class Run:
         self._observer = strategy if isinstance(strategy, StepObserver) else None
         self._footprint: FootprintBuilder | None = None
         self._resources = ResourceNames()
+        # Preemptive runs log their declared accesses, to name the race pair of a failure.
+        self._accesses = AccessLog() if config.preemptive else None
 
     # -- driving ----------------------------------------------------------
     def execute(self) -> RunResult:
@@ -93,8 +96,26 @@ class Run:
         interrupts.surface_lost()  # a Ctrl-C swallowed inside the run (by a finalizer) still stops it
         return RunResult(
             tuple(self.choices), tuple(self.option_counts), self.failures, self.trace,
-            self.steps, hub.now, self.stop_reason, None, len(self._by_id),
+            self.steps, hub.now, self.stop_reason, None, len(self._by_id), self._race(),
         )
+
+    @property
+    def logs_accesses(self) -> bool:
+        return self._accesses is not None
+
+    def synchronized(self, lock: object, acquired: bool) -> None:
+        """A green lock was released or taken (``patches.py``): an edge for the access log."""
+        info = self._threads.get(greenlet.getcurrent())
+        if self._accesses is not None and info is not None:
+            self._accesses.synchronized(info.ident, lock, acquired)
+
+    def _race(self) -> str | None:
+        """A failing run's race pair, also the last event of its trace."""
+        log, names = self._accesses, {i.ident: i.name for i in self._threads.values()}
+        story = log.story(names) if log is not None and self.failures else None
+        if story is not None:
+            self._add("hub", EventKind.RACE, story)
+        return story
 
     def _root(self) -> None:
         self.body()
@@ -239,6 +260,8 @@ class Run:
             else:
                 detail = f"after {info.label}"
             self.trace.events.append(Event(self.steps, hub.now, info.name, EventKind.RUN, detail))
+            if self._accesses is not None:
+                self._accesses.begin_step(info.ident)
         try:
             entry.timer()
         except greenlet.GreenletExit:
@@ -246,13 +269,16 @@ class Run:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - every escape is a finding
-            self._escaped_from(owner, exc)
+            escapes.escaped_from(self, owner, exc)
 
     # -- bookkeeping hooks called by the hub ----------------------------------
     def on_timer_armed(self, entry: Entry, current: greenlet.greenlet) -> None:
         owner = entry.owner
-        if self._footprint is not None and owner is not current and owner in self._threads:
-            self._footprint.wake(self._threads[owner].ident)
+        if owner is not current and owner in self._threads:
+            if self._footprint is not None:
+                self._footprint.wake(self._threads[owner].ident)
+            if self._accesses is not None and current in self._threads:
+                self._accesses.woke(self._threads[current].ident, self._threads[owner].ident)
         if owner not in self._threads and owner is not self.hub_greenlet:
             if self._foreign(owner):
                 self._refuse_foreign(entry, owner, current)
@@ -260,6 +286,8 @@ class Run:
             info = self._register(owner)
             parent = self._threads.get(current)
             what = self._body_name() if info.ident == 0 else labels.spawned_function(entry.timer)
+            if parent is not None and self._accesses is not None:
+                self._accesses.woke(parent.ident, info.ident)
             self._add(parent.name if parent else "hub", EventKind.SPAWN, f"{info.name} {what}".rstrip())
 
     def _foreign(self, thread: greenlet.greenlet) -> bool:
@@ -334,6 +362,9 @@ class Run:
         resources as a partial declaration of the step that performs it."""
         if offer:
             self._offer_preemption(label)
+        info = self._threads.get(greenlet.getcurrent())
+        if self._accesses is not None and info is not None and (reads or writes or appends):
+            self._accesses.record(info.ident, reads, (*writes, *appends), caller_place(2))
         builder = self._footprint
         if builder is not None:
             for resource in reads:
@@ -402,12 +433,12 @@ class Run:
     def report_escape(self, thread: greenlet.greenlet, exc: BaseException) -> None:
         """``exc`` left a greenlet into hub code that swallows it (a queue's
         ``Waiter.switch`` prints it): judge it as if it had reached the run loop."""
-        self._escaped_from(thread, exc)
+        escapes.escaped_from(self, thread, exc)
 
     def report_unhandled(self, thread: greenlet.greenlet, exc: BaseException) -> None:
         """Library code caught ``exc`` and printed it as unhandled (a ``GreenPool.spawn_n``
         body, a monkey-patched ``threading.Thread``): nobody can observe it."""
-        self._unhandled(exc, self._info(thread).name)
+        escapes.unhandled(self, exc, self._info(thread).name)
 
     def mark_observed(self, thread: greenlet.greenlet) -> None:
         info = self._threads.get(thread)
@@ -450,33 +481,6 @@ class Run:
         stamp = hub.now if hub is not None else 0.0
         self.failures.append(FailureRecord(error, thread, self.steps, stamp, tb))
         self._add(thread, EventKind.FAIL, f"{type(error).__name__}: {error}")
-
-    def _escaped_from(self, owner: greenlet.greenlet, exc: BaseException) -> None:
-        raiser = escapes.raiser(exc)
-        if raiser is not None:  # a dead greenlet is falsy: no `or` here
-            owner = raiser
-        info = self._info(owner)
-        if self._by_id and owner is self._by_id[0]:
-            self._record(exc, info.name)
-        elif isinstance(owner, eventlet.greenthread.GreenThread) and owner.dead:
-            self._note_escape(owner, exc)
-        else:
-            self._unhandled(exc, info.name)
-
-    def _note_escape(self, thread: greenlet.greenlet, exc: BaseException) -> None:
-        """A GreenThread died of ``exc``: a finding at the end unless somebody waits for it."""
-        if any(known is thread for known, _exc in self._escaped):
-            return
-        self._escaped.append((thread, exc))
-        self._add(self._info(thread).name, EventKind.EXIT, f"raised {type(exc).__name__}: {exc}")
-
-    def _unhandled(self, exc: BaseException, thread: str) -> None:
-        """An exception nobody can observe (eventlet would print it)."""
-        if self.config.unobserved_exceptions == "ignore":
-            detail = f"{type(exc).__name__}: {exc} (unobserved_exceptions=ignore)"
-            self._add(thread, EventKind.UNHANDLED, detail)
-        else:
-            self._record(exc, thread)
 
 
 def _seal(options: Sequence[Option]) -> None:

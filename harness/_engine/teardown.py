@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import greenlet
 
-from harness._engine import interrupts
+from harness._engine import escapes, interrupts
 from harness._engine.kinds import EventKind
 from harness._errors import DeadlockError, HarnessError
 
@@ -26,7 +26,7 @@ def check_end(run: Run, hub: DeterministicHub) -> None:
     for thread, exc in run._escaped:
         info = run._threads[thread]
         if not info.observed:
-            run._unhandled(exc, info.name)
+            escapes.unhandled(run, exc, info.name)
             if run.failures:
                 return
     if run.stop_reason == "horizon":

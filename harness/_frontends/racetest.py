@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import eventlet
@@ -147,7 +148,8 @@ class RaceResult:
                                                      plan.replay_environment()))]
         if self.report_dir is not None:
             props.append(("race_report_dir", self.report_dir))
-        return props
+        # plain values only: xdist ships them between processes and junit writes them out
+        return [(key, value.value if isinstance(value, Enum) else value) for key, value in props]
 
 
 class RaceContext:

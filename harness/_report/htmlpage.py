@@ -42,7 +42,10 @@ def render_html(report: ProofReport) -> str:
     ]
     if report.pytest_command and report.pytest_command != report.replay_command:
         body.append(f"<p class=\"muted\">From pytest:</p><pre>{_e(report.pytest_command)}</pre>")
-    body += [_summary(report), "<h2>Violating requests</h2>", _violations(report),
+    body += [_summary(report)]
+    if report.race:
+        body += ["<h2>What raced</h2>", f"<p>{_e(report.race)}</p>"]
+    body += ["<h2>Violating requests</h2>", _violations(report),
              "<h2>Timeline</h2>", f'<div class="diagram">{_embedded_svg(report)}</div>']
     if report.notes(REQUEST):
         body += ["<h2>Requests</h2>", _requests(report)]

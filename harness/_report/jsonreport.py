@@ -34,6 +34,7 @@ def report_dict(report: ProofReport) -> dict[str, Any]:
                      "stale": report.stale, "decisions": report.choices, "preemptions": report.preemptions,
                      "original": report.original_schedule, "shrink": report.shrink_status},
         "replay": {"command": report.replay_command, "pytest": report.pytest_command},
+        "race": report.race,
         "counts": dict(report.counts),
         "versions": dict(report.versions),
         "threads": report.threads(),

@@ -13,6 +13,7 @@ def render_markdown(report: ProofReport) -> str:
     parts = [
         f"# Race report: `{_code(report.target)}`",
         _summary(report),
+        *(["## What raced", _escape(report.race)] if report.race else []),
         "## How to replay",
         _fence(report.replay_command, "sh"),
     ]

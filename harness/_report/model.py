@@ -110,6 +110,12 @@ class ProofReport:
     def preemptions(self) -> int:
         return Schedule.parse(self.schedule).preemptions
 
+    @property
+    def race(self) -> str | None:
+        """What raced: the run's conflicting accesses (the trace's race event), if it has them."""
+        found = self.notes("race")
+        return found[-1].detail if found else None
+
     def notes(self, kind: str) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
 

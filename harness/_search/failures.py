@@ -29,6 +29,7 @@ class Failure:
     traceback: str
     others: list[FailureRecord] = field(default_factory=list)
     spec: RunSpec | None = None
+    race: str | None = None  # the conflicting accesses of a preemptive run (harness/_engine/races.py)
 
     @property
     def preemptions(self) -> int:
@@ -51,6 +52,7 @@ class Failure:
         """A multi-line account: error, where, the schedule and how to replay it."""
         return "\n".join([
             f"{type(self.error).__name__} in {self.thread}: {self.error}",
+            *([f"race:     {self.race}"] if self.race else []),
             f"schedule: {self.schedule}",
             f"replay:   {self.replay_command()}",
         ])
@@ -83,4 +85,4 @@ def failure_of(target: Target, spec: RunSpec | str, result: RunResult) -> Failur
         spec = RunSpec(target.name, Model(spec))
     schedule = schedule_of(target, spec.model, result).encode()
     return Failure(schedule, first.error, result.trace, first.thread, first.traceback, result.failures[1:],
-                   spec)
+                   spec, result.race)

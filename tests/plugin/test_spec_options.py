@@ -107,3 +107,14 @@ def test_the_marker_names_packages_whose_accesses_are_preemption_points(pytester
     out = result.stdout.str()
     assert result.ret == 1 and "lost update: 1" in out, out
     assert "Counter.value" in out  # the preemption point names the attribute and its line
+
+
+def test_user_properties_are_plain_values_xdist_can_ship() -> None:
+    """Settings hold enums; the properties xdist sends between processes must not (execnet
+    cannot serialize an enum: the sharded run died with an internal error)."""
+    from harness._frontends.racetest import RacePlan, RaceResult
+    from harness._options import Model
+
+    plan = RacePlan("t:x", "test_x.py::x", "random", 10, 0, Model.PREEMPTIVE)
+    for key, value in RaceResult(plan).properties():
+        assert value is None or type(value) in (str, int, bool, float), (key, type(value))

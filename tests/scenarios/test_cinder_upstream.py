@@ -186,3 +186,16 @@ def test_upstream_proof_bundle_regression_test_fails_on_upstream_and_passes_on_p
     assert "1 failed, 1 passed" in result.stdout, result.stdout[-2000:]
     assert "FAILED" in result.stdout and "cinder_session_overwrite:upstream" in result.stdout
     assert "PASSED" in result.stdout and "cinder_session_overwrite:patched" in result.stdout
+
+
+def test_with_only_the_package_named_the_race_pair_is_cinders_session_lines() -> None:
+    """No attribute named: the automatic points of cinder.volume.drivers.netapp find the
+    session race, and the failure says which data raced, on cinder's own source lines."""
+    from harness.strategies import BoundedDfsStrategy
+
+    outcome = harness.explore(TARGETS["cinder_session_overwrite:upstream_auto"],
+                              strategy=BoundedDfsStrategy(1, reduction=False), preemption="preemptive")
+    failure = outcome.failure
+    assert failure is not None, outcome.verdict()
+    race = failure.race
+    assert race is not None and "RestNaServer#" in race and "._session" in race and "api.py:" in race, race
