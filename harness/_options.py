@@ -73,7 +73,22 @@ class ClockAudit(Choice):
     OFF = "off"
 
 
+# The run options whose values are enums, by field name (Settings and RunSpec alike; the
+# model is ``preemption`` in Settings and ``model`` in a RunSpec).
+CHOICE_FIELDS: dict[str, type[Choice]] = {
+    "preemption": Model, "model": Model, "tpool": Tpool, "uncontrolled": Uncontrolled,
+    "unobserved_exceptions": Unobserved, "clock_audit": ClockAudit,
+}
+
 C = TypeVar("C", bound=Choice)
+
+
+def coerce_choices(obj: object) -> None:
+    """Turn the choice fields of a frozen dataclass ``obj`` into enum members (strings in),
+    raising InvalidSetting for a value that is not one of them."""
+    for name, kind in CHOICE_FIELDS.items():
+        if hasattr(obj, name):
+            object.__setattr__(obj, name, parse_choice(kind, name, getattr(obj, name)))
 
 
 def parse_choice(kind: type[C], name: str, value: object) -> C:

@@ -14,14 +14,13 @@ from typing import Any
 
 from harness._errors import InvalidSetting
 from harness._options import (
-    Choice,
     ClockAudit,
     Model,
     Tpool,
     Uncontrolled,
     Unobserved,
+    coerce_choices,
     module_names,
-    parse_choice,
 )
 from harness.strategies import registry
 
@@ -60,8 +59,7 @@ class Settings:
             raise InvalidSetting(f"seed must be >= 0, got {self.seed}")
         registry.entry(self.strategy)
         object.__setattr__(self, "preempt_modules", module_names(self.preempt_modules))
-        for name, kind in _CHOICES.items():  # strings in, enum members kept
-            object.__setattr__(self, name, parse_choice(kind, name, getattr(self, name)))
+        coerce_choices(self)  # strings in, enum members kept
         _check_positive("pct_depth", self.pct_depth)
         if not isinstance(self.preemption_bound, int) or self.preemption_bound < -1:
             raise InvalidSetting(
@@ -95,20 +93,15 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-_CHOICES: dict[str, type[Choice]] = {
-    "preemption": Model, "uncontrolled": Uncontrolled, "unobserved_exceptions": Unobserved,
-            "tpool": Tpool, "clock_audit": ClockAudit}
-
-
 def _convert(name: str, raw: str, kind: Any) -> Any:
     variable = f"RACE_{name.upper()}"
     if name == "preempt_modules":
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if kind in ("int", int):
-        try:
-            return int(raw)
-        except ValueError:
-            raise InvalidSetting(f"{variable}={raw!r} is not a whole number") from None
+        digits = raw.strip().removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):  # int() also reads other scripts' digits
+            raise InvalidSetting(f"{variable}={raw!r} is not a whole number written with the digits 0-9")
+        return int(raw)
     if kind in ("bool", bool):
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):

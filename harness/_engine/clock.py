@@ -58,7 +58,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from harness._engine import points
-from harness._engine.clock_unbind import unbind_new_modules
+from harness._engine.clock_unbind import functions_in, unbind_new_modules
 from harness._engine.interrupts import shielded
 from harness._engine.kinds import EventKind
 
@@ -324,18 +324,10 @@ def _class_holders(cls: type) -> list[Any]:
         if _is_real(_unwrapped(value)):
             found.append(cls)
             continue
-        for function in _functions_in(value):
+        for function in functions_in(value):
             if _function_holds(function):
                 found.append(function)
     return found
-
-
-def _functions_in(value: Any) -> list[types.FunctionType]:
-    if isinstance(value, staticmethod | classmethod):
-        value = value.__func__
-    if isinstance(value, property):
-        return [f for f in (value.fget, value.fset, value.fdel) if isinstance(f, types.FunctionType)]
-    return [value] if isinstance(value, types.FunctionType) else []
 
 
 def _function_holds(function: types.FunctionType) -> bool:

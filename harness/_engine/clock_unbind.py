@@ -58,17 +58,9 @@ def _unbind_class(cls: type, reals: Mapping[int, Any]) -> int:
                 continue
             count += 1
             continue
-        for function in _functions_in(value):
+        for function in functions_in(value):
             count += _unbind_function(function, reals)
     return count
-
-
-def _functions_in(value: Any) -> list[types.FunctionType]:
-    if isinstance(value, staticmethod | classmethod):
-        value = value.__func__
-    if isinstance(value, property):
-        return [f for f in (value.fget, value.fset, value.fdel) if isinstance(f, types.FunctionType)]
-    return [value] if isinstance(value, types.FunctionType) else []
 
 
 def _unbind_function(function: types.FunctionType, reals: Mapping[int, Any]) -> int:
@@ -91,3 +83,12 @@ def _unbind_function(function: types.FunctionType, reals: Mapping[int, Any]) -> 
             cell.cell_contents = real
             count += 1
     return count
+
+
+def functions_in(value: Any) -> list[types.FunctionType]:
+    """The plain functions a class attribute holds (through static/class methods, properties)."""
+    if isinstance(value, staticmethod | classmethod):
+        value = value.__func__
+    if isinstance(value, property):
+        return [f for f in (value.fget, value.fset, value.fdel) if isinstance(f, types.FunctionType)]
+    return [value] if isinstance(value, types.FunctionType) else []

@@ -39,8 +39,8 @@ from harness._options import (
     Tpool,
     Uncontrolled,
     Unobserved,
+    coerce_choices,
     module_names,
-    parse_choice,
 )
 from harness._search.signature import signature_of
 from harness._targets import Target
@@ -72,9 +72,7 @@ class RunSpec:
     clock_audit: ClockAudit = field(default=ClockAudit.FIRST, compare=False)
 
     def __post_init__(self) -> None:
-        for name, kind in (("model", Model), ("tpool", Tpool), ("uncontrolled", Uncontrolled),
-                           ("unobserved_exceptions", Unobserved), ("clock_audit", ClockAudit)):
-            object.__setattr__(self, name, parse_choice(kind, name, getattr(self, name)))
+        coerce_choices(self)
         object.__setattr__(self, "preempt_modules", module_names(self.preempt_modules))
 
     @classmethod

@@ -76,3 +76,10 @@ def test_overrides_skip_none_and_are_checked() -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Settings().seed = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("raw", ["١٠", "1_000", "１０", "ten"])
+def test_whole_numbers_from_the_environment_are_ascii_digits(raw: str) -> None:
+    with pytest.raises(InvalidSetting, match="RACE_SCHEDULES"):
+        Settings.from_env({"RACE_SCHEDULES": raw})
+    assert Settings.from_env({"RACE_SCHEDULES": " 12 "}).schedules == 12
