@@ -76,20 +76,24 @@ def _get_adapter(session: requests.Session, url: str) -> Any:
 
 @contextlib.contextmanager
 def install(prefixes: tuple[str, ...], adapter: FakeAdapter) -> Iterator[FakeAdapter]:
-    """Make every ``requests.Session`` use ``adapter`` for URLs under ``prefixes``."""
+    """Make every ``requests.Session`` use ``adapter`` for URLs under ``prefixes``.
+
+    Robust to being interrupted anywhere (a Ctrl-C in the code under test): the
+    patch is checked on every install, not inferred from the entries (a stale
+    entry left by an interrupted install must not keep a later one from patching),
+    and the ``finally`` undoes whatever part was done."""
     global _installed, _original
     entry = (prefixes, adapter)
-    with _install_lock:
-        if not _installed and requests.Session.get_adapter is not _get_adapter:
-            _original = requests.Session.get_adapter
-            setattr(requests.Session, "get_adapter", _get_adapter)  # noqa: B010
-        _installed = (*_installed, entry)
     try:
+        with _install_lock:
+            if requests.Session.get_adapter is not _get_adapter:
+                _original = requests.Session.get_adapter
+                setattr(requests.Session, "get_adapter", _get_adapter)  # noqa: B010
+            _installed = (*_installed, entry)
         yield adapter
     finally:
         with _install_lock:
-            index = max(i for i, e in enumerate(_installed) if e is entry)
-            _installed = _installed[:index] + _installed[index + 1 :]
+            _installed = tuple(e for e in _installed if e is not entry)
             # Restore only our own patch: if someone patched over it meanwhile,
             # theirs stays, and ours, left underneath, falls through to _original.
             if not _installed and requests.Session.get_adapter is _get_adapter:

@@ -114,3 +114,25 @@ def test_adapter_serves_concurrent_threads_without_a_global_lock() -> None:
         for t in threads:
             t.join(15)
     assert statuses == [200] * 4
+
+
+def test_a_stale_entry_does_not_keep_a_later_install_from_patching() -> None:
+    """An install interrupted after registering (a Ctrl-C in the code under test) leaves an
+    entry behind; once something restores ``get_adapter``, the next install must patch
+    again, or every later request goes to the real network."""
+    from race_harness.fakes.ontap import adapter as adapter_module
+
+    real = requests.Session.get_adapter
+    stale = (("https://stale.invalid/",), object())
+    adapter_module._installed = (*adapter_module._installed, stale)  # type: ignore[assignment]
+    try:
+        fake = FakeOntap.default()
+        with fake.installed():
+            assert requests.Session.get_adapter is adapter_module._get_adapter
+            session = requests.Session()
+            answer = session.get(f"{fake.base_url}/api/cluster", auth=(fake.username, fake.password))
+            assert answer.status_code == 200
+        assert requests.Session.get_adapter is adapter_module._get_adapter  # the stale entry holds it
+    finally:
+        adapter_module._installed = tuple(e for e in adapter_module._installed if e is not stale)
+        requests.Session.get_adapter = real  # type: ignore[method-assign]
