@@ -26,15 +26,22 @@ import greenlet
 from eventlet import hubs
 from eventlet.hubs import timer as eventlet_timer
 
-from harness._engine import activation, escapes, interrupts, labels, points, teardown
-from harness._engine.footprint import OPAQUE, Footprint, FootprintBuilder, ResourceNames, StepObserver
+from harness._engine import activation, escapes, interrupts, labels, points, strays, teardown
+from harness._engine.footprint import (
+    OPAQUE,
+    Footprint,
+    FootprintBuilder,
+    ResourceNames,
+    RunObserver,
+    StepObserver,
+)
 from harness._engine.hub import DeterministicHub, Entry, ReadyIndex
 from harness._engine.kinds import EventKind
 from harness._engine.labels import caller_label, caller_place
 from harness._engine.races import AccessLog
 from harness._engine.results import FailureRecord, RunConfig, RunResult
 from harness._engine.trace import Event, Trace
-from harness._errors import HarnessError, ScheduleDivergence, StepLimitExceeded, UncontrolledConcurrency
+from harness._errors import HarnessError, ScheduleDivergence, StepLimitExceeded
 from harness.strategies.base import Decision, DecisionKind, LazyOptions, Option, Strategy
 
 
@@ -108,6 +115,8 @@ class Run:
         info = self._threads.get(greenlet.getcurrent())
         if self._accesses is not None and info is not None:
             self._accesses.synchronized(info.ident, lock, acquired)
+        if self._footprint is not None:  # taking or giving back a lock writes the lock
+            self._footprint.touch(self._resources.name(lock), True, False, True)
 
     def _race(self) -> str | None:
         """A failing run's race pair, also the last event of its trace."""
@@ -144,6 +153,8 @@ class Run:
             first = hub.next_ready(name)
             if first is None:
                 if hub.advance(horizon):
+                    if isinstance(self._observer, RunObserver):
+                        self._observer.clock_advanced(hub.now)
                     continue
                 if horizon is not None and hub.pending_future():
                     self.stop_reason = "horizon"
@@ -168,12 +179,27 @@ class Run:
             self._add("hub", EventKind.STOP, f"pruned: running gt{ident} here only repeats an explored order")
             return False
         self._footprint = FootprintBuilder(ident, vouched=self.config.complete_footprints)
+        failed = len(self.failures)
         try:
             self._fire(hub, entry)
         finally:
             footprint, self._footprint = self._footprint, None
+            if isinstance(observer, RunObserver):
+                self._end_of_step(observer, footprint, entry.owner, ident, failed)
             observer.step_end(ident, footprint.freeze())
         return True
+
+    def _end_of_step(self, observer: RunObserver, footprint: FootprintBuilder, owner: greenlet.greenlet,
+                     ident: int, failed_before: int) -> None:
+        """What a run observer (DPOR) needs besides the footprint: a greenthread's last step
+        writes ``thread:<id>``, which a join reads (``mark_observed``), so a join and the end
+        it waits for never look independent; and whether the step failed the run.  (Sleep
+        sets do without the join edge: a join that blocks and one that does not see the
+        same result, so the orders it adds never differ in outcome.)"""
+        if owner.dead:
+            footprint.wake(ident)
+        if not failed_before and self.failures:
+            observer.step_failed(ident)
 
     def _decide(self, index: ReadyIndex, first: Entry, count: int) -> Entry | None:
         """Ask the strategy which of ``count`` greenthreads runs next; None when the
@@ -280,8 +306,8 @@ class Run:
             if self._accesses is not None and current in self._threads:
                 self._accesses.woke(self._threads[current].ident, self._threads[owner].ident)
         if owner not in self._threads and owner is not self.hub_greenlet:
-            if self._foreign(owner):
-                self._refuse_foreign(entry, owner, current)
+            if strays.foreign(self, owner):
+                strays.refuse(self, entry, owner, current)
                 return
             info = self._register(owner)
             parent = self._threads.get(current)
@@ -289,30 +315,6 @@ class Run:
             if parent is not None and self._accesses is not None:
                 self._accesses.woke(parent.ident, info.ident)
             self._add(parent.name if parent else "hub", EventKind.SPAWN, f"{info.name} {what}".rstrip())
-
-    def _foreign(self, thread: greenlet.greenlet) -> bool:
-        """True for a greenthread started outside this run (at import, in a fixture, on
-        another hub): its parents lead to neither this run's hub nor one of its threads."""
-        if not self._by_id:  # gt0, which execute() is spawning
-            return False
-        hub, threads = self.hub_greenlet, self._threads
-        link = thread.parent
-        while link is not None:
-            if link is hub or link in threads:
-                return False
-            link = link.parent
-        return True
-
-    def _refuse_foreign(self, entry: Entry, thread: greenlet.greenlet, current: greenlet.greenlet) -> None:
-        """Running it here would hand control to its own hub when it ends (a hang on real
-        time), so its wake-up is dropped and the run fails."""
-        entry.timer.called = True  # dead: the hub drops it
-        waker = self._threads.get(current)
-        self._record(UncontrolledConcurrency(
-            f"{labels.spawned_name(thread)} was started outside this harness run and woken inside it "
-            f"(by {waker.name if waker else 'the hub'}): it belongs to another hub, so the scheduler "
-            "cannot run it. Start every greenthread inside the run (in the target's body), not at "
-            "import time or in a fixture."), waker.name if waker else "hub")
 
     def on_switch_out(self, current: greenlet.greenlet) -> None:
         info = self._threads.get(current)
@@ -444,6 +446,8 @@ class Run:
         info = self._threads.get(thread)
         if info is not None:
             info.observed = True
+            if self._footprint is not None and isinstance(self._observer, RunObserver):
+                self._footprint.touch(f"thread:{info.ident}", False, False, True)  # a join: see _end_of_step
 
     def thread_id(self, thread: greenlet.greenlet) -> int:
         info = self._threads.get(thread)

@@ -15,6 +15,7 @@ from harness._errors import InvalidSetting
 from harness.strategies.base import Strategy
 from harness.strategies.bounded import BoundedDfsStrategy
 from harness.strategies.dfs import DfsStrategy
+from harness.strategies.dpor import DporStrategy
 from harness.strategies.pct import PctStrategy
 from harness.strategies.random import RandomStrategy
 
@@ -68,6 +69,9 @@ ENTRIES: tuple[StrategyEntry, ...] = (
     StrategyEntry("bounded", "every schedule with 0, then 1, 2... preemptions (iterative context "
                   "bounding, sleep sets)", ("preemption_bound", "reduction"),
                   lambda k: BoundedDfsStrategy(k.preemption_bound, reduction=k.reduction), exhaustive=True),
+    StrategyEntry("dpor", "optimal DPOR (source sets, wakeup trees): one execution per equivalence class "
+                  "of interleavings; exhaustive proofs", ("preemption_bound",),
+                  lambda k: DporStrategy(k.preemption_bound), exhaustive=True),
     StrategyEntry("pct", "probabilistic concurrency testing: random priorities, d-1 change points",
                   ("seed", "pct_depth"), lambda k: PctStrategy(k.seed, depth=k.pct_depth), shardable=True),
     StrategyEntry("hypothesis", "choices drawn by Hypothesis, which shrinks a failure to the fewest "

@@ -178,7 +178,7 @@ def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = run(pytester)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*ini race_strategy: strategy 'sideways' is not one of random, dfs, bounded, pct*"])
+        ["*ini race_strategy: strategy 'sideways' is not one of random, dfs, bounded, dpor, pct*"])
 
 
 def test_report_dir_gets_a_bundle_per_race_found(racy: pytest.Pytester) -> None:
