@@ -110,13 +110,16 @@ class Run:
     def logs_accesses(self) -> bool:
         return self._accesses is not None
 
-    def synchronized(self, lock: object, acquired: bool) -> None:
-        """A green lock was released or taken (``patches.py``): an edge for the access log."""
+    def synchronized(self, lock: object, acquired: bool, declare: bool = True) -> None:
+        """A lock was released or taken: an edge for the access log; with ``declare`` (green
+        semaphores) also a write of the lock for DPOR.  Modelled native locks do not declare:
+        a blocked acquirer is woken by a timer, which is already an edge, and their guarded
+        data is declared on its own (the fake journal's appends must keep commuting)."""
         info = self._threads.get(greenlet.getcurrent())
         if self._accesses is not None and info is not None:
             self._accesses.synchronized(info.ident, lock, acquired)
-        if self._footprint is not None:  # taking or giving back a lock writes the lock
-            self._footprint.touch(self._resources.name(lock), True, False, True)
+        if declare and self._footprint is not None and isinstance(self._observer, RunObserver):
+            self._footprint.touch(self._resources.name(lock), True, False, True)  # DPOR: lock order
 
     def _race(self) -> str | None:
         """A failing run's race pair, also the last event of its trace."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness._engine.clock import audited, virtual_clocks
 from harness._engine.interrupts import shielded
+from harness._engine.native_locks import modelled_locks
 from harness._engine.patches import deterministic_eventlet
 from harness._engine.refusals import guarded
 from harness._engine.results import RunConfig, RunResult
@@ -143,6 +144,7 @@ def environment(target: Target, spec: RunSpec) -> Iterator[None]:
         stack.enter_context(virtual_clocks(audit=spec.clock_audit.value))
         stack.enter_context(deterministic_eventlet())
         stack.enter_context(controlled(spec.tpool.value))
+        stack.enter_context(modelled_locks())  # a native lock never blocks the OS thread
         stack.enter_context(guarded(strict=spec.uncontrolled is Uncontrolled.ERROR))
         if target.instrument is not None and (spec.model is Model.PREEMPTIVE or target.complete_footprints):
             stack.enter_context(target.instrument())

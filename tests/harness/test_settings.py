@@ -78,7 +78,7 @@ def test_settings_are_frozen() -> None:
         Settings().seed = 1  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("raw", ["١٠", "1_000", "１０", "ten"])
+@pytest.mark.parametrize("raw", ["\u0661\u0660", "1_000", "\uff11\uff10", "ten"])  # Arabic-Indic, full-width
 def test_whole_numbers_from_the_environment_are_ascii_digits(raw: str) -> None:
     with pytest.raises(InvalidSetting, match="RACE_SCHEDULES"):
         Settings.from_env({"RACE_SCHEDULES": raw})

@@ -218,7 +218,8 @@ def test_bad_schedules_variable_from_a_real_shell() -> None:
     done = subprocess.run([sys.executable, "-m", "harness", "explore", "session_overwrite:old"],
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr.strip() == "race-harness: error: RACE_SCHEDULES='abc' is not a whole number written with the digits 0-9"
+    assert done.stderr.strip() == ("race-harness: error: RACE_SCHEDULES='abc' is not a whole number "
+                                   "written with the digits 0-9")
     assert done.stdout == ""
 
 

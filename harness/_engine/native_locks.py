@@ -1,0 +1,206 @@
+"""Native locks as part of the model: a greenthread never blocks the OS thread on one.
+
+Without monkey-patching, ``threading.Lock`` is a real OS lock.  When a
+greenthread holding one is switched out (a preemption point inside
+``queue.Queue.get``, whose mutex is such a lock, or green I/O inside a
+``with lock:``) and another greenthread of the run tries to take it, the real
+acquire blocks the one OS thread every greenthread runs on: the process hangs
+with no verdict.  During an exploration the lock factories (``threading.Lock``,
+``threading.RLock``, ``_thread.allocate_lock`` and the ``_allocate_lock``
+``threading.Condition`` makes its waiters with) return ``ModelLock`` /
+``ModelRLock``: a real lock underneath, but a greenthread that would block on
+one another greenthread of the run holds waits on a green event instead, so it
+is simply not runnable until the lock is released (the scheduler's own rule),
+and a circular wait is a ``DeadlockError`` with both stacks; outside a run
+(between runs, another OS thread) they behave as the real lock.  An uncontended acquire switches
+nothing, as before, so no decision is added and no verdict changes.
+
+Not covered: locks created before the exploration (module-level locks of the
+standard library or of code imported earlier) stay real, and C code taking
+locks of its own.  Monkey-patched programs (``eventlet.monkey_patch()``) have
+green locks already and never reach this.
+"""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+from collections.abc import Iterator
+
+import eventlet
+import greenlet
+from eventlet import event
+
+from harness._engine import points
+from harness._engine.interrupts import shielded
+
+_real_allocate = _thread.allocate_lock
+
+
+def _in_run() -> bool:
+    return points.in_run()
+
+
+class ModelLock:
+    """``threading.Lock`` under the scheduler.
+
+    One real lock underneath, so a greenthread and a real OS thread (``uncontrolled="warn"``)
+    still exclude each other.  A greenthread of the run first tries it without blocking;
+    when another greenthread of the run holds it, the greenthread waits on a green event
+    (scheduler-controlled, so the holder can run on and a circular wait is a deadlock)
+    and tries again when the holder releases it.  Only a lock held outside the run (by
+    another OS thread) is waited for for real."""
+
+    __slots__ = ("_owner", "_real", "_waiters")
+
+    def __init__(self) -> None:
+        self._real = _real_allocate()
+        self._owner: greenlet.greenlet | None = None  # the run's greenthread holding it
+        self._waiters: list[event.Event] = []
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not _in_run():
+            return bool(self._real.acquire(blocking, timeout))
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        while not self._real.acquire(False):
+            if not blocking or (deadline is not None and time.monotonic() >= deadline):
+                return False
+            if self._owner is None:  # held outside the run: a real wait, as before
+                left = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+                if not self._real.acquire(True, left):
+                    return False
+                break
+            if not self._wait_green(deadline):
+                return False
+        self._owner = greenlet.getcurrent() if _in_run() else None
+        _synchronized(self, True)
+        return True
+
+    def _wait_green(self, deadline: float | None) -> bool:
+        """Wait until the holder releases (True) or the deadline passes (False).  While real
+        OS threads are alive (``uncontrolled="warn"``) one of them may be the releaser, and
+        it cannot wake a greenthread of this hub: then the lock is polled in short green
+        sleeps instead."""
+        if _thread._count() > 0:
+            while deadline is None or time.monotonic() < deadline:
+                eventlet.sleep(0.001)
+                if not self._real.locked():
+                    return True
+            return False
+        waiter: event.Event = event.Event()
+        self._waiters.append(waiter)
+        try:
+            if deadline is None:
+                waiter.wait()
+                return True
+            with eventlet.Timeout(max(0.0, deadline - time.monotonic()), False):
+                waiter.wait()
+                return True
+            return False
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def release(self) -> None:
+        _synchronized(self, False)
+        self._owner = None
+        self._real.release()
+        if self._waiters:  # the first waiter tries again (it may lose to another: then it waits again)
+            self._waiters.pop(0).send()
+
+    def locked(self) -> bool:
+        return bool(self._real.locked())
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _at_fork_reinit(self) -> None:  # threading calls it after fork
+        self._real = _real_allocate()
+        self._owner, self._waiters = None, []
+
+
+def _synchronized(lock: ModelLock, acquired: bool) -> None:
+    """Tell the run (its access log: a release happens before the next acquire)."""
+    run = points.active_run()
+    if run is not None:
+        run.synchronized(lock, acquired, declare=False)
+
+
+def _me() -> object:
+    """Who holds a re-entrant lock: the greenthread inside a run, else the OS thread."""
+    return greenlet.getcurrent() if _in_run() else ("os-thread", _thread.get_ident())
+
+
+class ModelRLock:
+    """``threading.RLock`` under the scheduler: re-entrant per greenthread (a real RLock is
+    per OS thread, which every greenthread shares), exclusive through a ``ModelLock``."""
+
+    __slots__ = ("_count", "_holder", "_lock")
+
+    def __init__(self) -> None:
+        self._lock = ModelLock()
+        self._holder: object = None
+        self._count = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        me = _me()
+        if self._holder == me:
+            self._count += 1
+            return True
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self._holder, self._count = me, 1
+        return True
+
+    def release(self) -> None:
+        if self._holder != _me():
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count -= 1
+        if self._count == 0:
+            self._holder = None
+            self._lock.release()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _is_owned(self) -> bool:  # threading.Condition asks
+        return bool(self._holder == _me())
+
+    def _release_save(self) -> tuple[int, object]:
+        state = (self._count, self._holder)
+        self._count, self._holder = 0, None
+        self._lock.release()
+        return state
+
+    def _acquire_restore(self, state: tuple[int, object]) -> None:
+        self._lock.acquire()
+        self._count, self._holder = state
+
+    def _at_fork_reinit(self) -> None:
+        self._lock._at_fork_reinit()
+        self._holder, self._count = None, 0
+
+
+_FACTORIES = ((threading, "Lock", ModelLock), (threading, "_allocate_lock", ModelLock),
+              (_thread, "allocate_lock", ModelLock), (threading, "RLock", ModelRLock))
+
+
+@shielded  # installed and undone whole, even on Ctrl-C: see interrupts.py
+def modelled_locks() -> Iterator[None]:
+    """While entered, locks made with the ``threading`` factories are ``ModelLock``s."""
+    saved = [(module, name, getattr(module, name)) for module, name, _factory in _FACTORIES]
+    try:
+        for module, name, factory in _FACTORIES:
+            setattr(module, name, factory)
+        yield
+    finally:
+        for module, name, original in reversed(saved):
+            setattr(module, name, original)
+
+
+__all__ = ["ModelLock", "ModelRLock", "modelled_locks"]
