@@ -22,7 +22,7 @@ FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 CHAR_W = 7.3
 PALETTE = ("#2563eb", "#059669", "#7c3aed", "#d97706", "#db2777", "#0891b2", "#65a30d", "#9333ea")
 RED, RED_BAND, ORANGE, GREY = "#dc2626", "#fde8e8", "#ea580c", "#6b7280"
-GUTTER, MARGIN, ROW_H, TALL_H, HEAD_H, TITLE_H = 118, 16, 24, 46, 44, 84
+GUTTER, MARGIN, ROW_H, TALL_H, HEAD_H, TITLE_H = 118, 16, 24, 46, 44, 104
 MAX_ROWS = 400
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -100,6 +100,8 @@ def _title(report: ProofReport, width: int) -> str:
         _text(MARGIN, 46, _clip(first, chars), fill=RED if report.error else "#15803d", weight="bold"),
         _text(MARGIN, 66, _clip(f"schedule {report.schedule}", chars), fill="#374151", size=11),
     ]
+    if report.race:  # what raced, under the verdict (the full text is in the report)
+        parts.append(_text(MARGIN, 86, _clip(report.race, chars), fill=RED, size=11))
     return "\n".join(parts)
 
 

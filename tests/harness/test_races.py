@@ -99,3 +99,24 @@ def test_the_cooperative_model_logs_nothing() -> None:
     outcome = harness.explore(_target(overwrite, "races:overwrite"), strategy="dfs", schedules=50,
                               database="off")
     assert outcome.passed
+
+
+def test_every_report_format_names_what_raced(tmp_path: object) -> None:
+    """Markdown, HTML, SVG and JSON of the failure's bundle carry the race pair."""
+    import json
+    from pathlib import Path
+
+    from harness._report import make_report, write_bundle
+
+    target = _target(overwrite, "races:overwrite")
+    outcome = harness.explore(target, strategy="bounded", preemption="preemptive", schedules=500,
+                              database="off")
+    assert outcome.failure is not None and outcome.failure.race is not None
+    report = make_report(target, outcome.failure.schedule, spec=outcome.failure.spec)
+    assert report.race is not None and RESOURCE in report.race
+    out = Path(str(tmp_path))
+    written = write_bundle(report, out)
+    assert "## What raced" in written["markdown"].read_text()
+    assert "What raced" in written["html"].read_text()
+    assert RESOURCE in written["svg"].read_text()
+    assert json.loads(written["json"].read_text())["race"] == report.race
