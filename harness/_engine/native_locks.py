@@ -26,6 +26,7 @@ from __future__ import annotations
 import _thread
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import eventlet
@@ -52,16 +53,25 @@ class ModelLock:
     and tries again when the holder releases it.  Only a lock held outside the run (by
     another OS thread) is waited for for real."""
 
-    __slots__ = ("_owner", "_real", "_waiters")
+    __slots__ = ("__weakref__", "_owner", "_real", "_taking", "_waiters")
 
     def __init__(self) -> None:
         self._real = _real_allocate()
         self._owner: greenlet.greenlet | None = None  # the run's greenthread holding it
+        self._taking: greenlet.greenlet | None = None  # the greenthread inside acquire
         self._waiters: list[event.Event] = []
+        _MADE.add(self)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not _in_run():
             return bool(self._real.acquire(blocking, timeout))
+        self._taking = greenlet.getcurrent()  # so an interrupt inside acquire leaves no orphan
+        try:
+            return self._acquire_in_run(blocking, timeout)
+        finally:
+            self._taking = None
+
+    def _acquire_in_run(self, blocking: bool, timeout: float) -> bool:
         deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
         while not self._real.acquire(False):
             if not blocking or (deadline is not None and time.monotonic() >= deadline):
@@ -104,8 +114,8 @@ class ModelLock:
 
     def release(self) -> None:
         _synchronized(self, False)
+        self._real.release()  # first: an interrupt after it leaves a stale owner, never a held lock
         self._owner = None
-        self._real.release()
         if self._waiters:  # the first waiter tries again (it may lose to another: then it waits again)
             self._waiters.pop(0).send()
 
@@ -120,6 +130,25 @@ class ModelLock:
     def _at_fork_reinit(self) -> None:  # threading calls it after fork
         self._real = _real_allocate()
         self._owner, self._waiters = None, []
+
+    def _release_orphan(self) -> None:
+        """Held by a greenthread that no longer exists (its run ended, or a Ctrl-C landed
+        inside acquire before it could say who holds it): nobody can release it, so free it."""
+        holder = self._owner if self._owner is not None else self._taking  # a dead greenlet is falsy
+        if holder is not None and holder.dead and self._real.locked():
+            self._owner = self._taking = None
+            self._waiters = []
+            self._real.release()
+
+
+_MADE: weakref.WeakSet[ModelLock] = weakref.WeakSet()
+
+
+def release_orphans() -> None:
+    """Free the modelled locks whose holder is a finished greenthread (after every run: the
+    next run, or code after the exploration, would otherwise wait for it forever)."""
+    for lock in list(_MADE):
+        lock._release_orphan()
 
 
 def _synchronized(lock: ModelLock, acquired: bool) -> None:
@@ -201,6 +230,7 @@ def modelled_locks() -> Iterator[None]:
     finally:
         for module, name, original in reversed(saved):
             setattr(module, name, original)
+        release_orphans()
 
 
 __all__ = ["ModelLock", "ModelRLock", "modelled_locks"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness._engine.clock import audited, virtual_clocks
 from harness._engine.interrupts import shielded
-from harness._engine.native_locks import modelled_locks
+from harness._engine.native_locks import modelled_locks, release_orphans
 from harness._engine.patches import deterministic_eventlet
 from harness._engine.refusals import guarded
 from harness._engine.results import RunConfig, RunResult
@@ -125,8 +125,11 @@ def run_once(target: Target, strategy: Strategy, spec: RunSpec | RunConfig) -> R
     config = spec.config(target) if isinstance(spec, RunSpec) else spec
     random.seed(RUN_RANDOM_SEED)
     run = Run(target.body, strategy, config)
-    with audited(run):  # watches for real-clock reads (first run of an exploration by default)
-        result = run.execute()
+    try:
+        with audited(run):  # watches for real-clock reads (first run of an exploration by default)
+            result = run.execute()
+    finally:
+        release_orphans()  # a lock held by a greenthread of this run can only be an orphan now
     summary = result.summary()
     if result.failure is not None:  # how it failed: a strategy may tell symptoms apart
         summary = replace(summary, signature=signature_of(result.failure.error, result.trace))

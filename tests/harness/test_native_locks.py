@@ -99,3 +99,28 @@ def test_outside_a_run_the_model_lock_is_the_real_lock() -> None:
         assert rlock._is_owned()
     with condition:
         assert not condition.wait(0.01)
+
+
+def test_a_lock_an_interrupt_left_held_by_a_finished_greenthread_is_freed() -> None:
+    """A Ctrl-C inside a modelled acquire (Python code, unlike a C lock) could leave the real
+    lock held with nobody to release it: the next run, or code after the exploration, then
+    waited for ever (the interrupt fault-injection test hung on the fake's install lock)."""
+    import threading
+
+    import eventlet
+
+    import harness
+    from harness._engine.native_locks import ModelLock
+
+    made: list[ModelLock] = []
+
+    def body() -> None:
+        lock = threading.Lock()
+        made.append(lock)  # type: ignore[arg-type]
+        lock.acquire()  # and never released: as if the acquiring greenthread had been interrupted
+        eventlet.sleep(0)
+
+    harness.explore(body, strategy="dfs", schedules=1, database="off")
+    assert isinstance(made[0], ModelLock)
+    assert made[0].acquire(False)  # free again: the run that held it is over
+    made[0].release()
