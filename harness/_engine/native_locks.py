@@ -8,11 +8,14 @@ acquire blocks the one OS thread every greenthread runs on: the process hangs
 with no verdict.  During an exploration the lock factories (``threading.Lock``,
 ``threading.RLock``, ``_thread.allocate_lock`` and the ``_allocate_lock``
 ``threading.Condition`` makes its waiters with) return ``ModelLock`` /
-``ModelRLock``: a real lock underneath, but a greenthread that would block on
-one another greenthread of the run holds waits on a green event instead, so it
-is simply not runnable until the lock is released (the scheduler's own rule),
-and a circular wait is a ``DeadlockError`` with both stacks; outside a run
-(between runs, another OS thread) they behave as the real lock.  An uncontended acquire switches
+``ModelRLock``: a real lock underneath.  Under the preemptive model (native
+threads) a greenthread that would block on one another greenthread of the run
+holds waits on a green event instead, so it is simply not runnable until the
+lock is released (the scheduler's own rule), and a circular wait is a
+``DeadlockError`` with both stacks.  Under the cooperative model (eventlet as
+it is) that acquire would block the only OS thread and hang the real program,
+as the stock hub does: the run fails saying so.  Outside a run (between runs,
+another OS thread) they behave as the real lock.  An uncontended acquire switches
 nothing, as before, so no decision is added and no verdict changes.
 
 Not covered: locks created before the exploration (module-level locks of the
@@ -35,12 +38,24 @@ from eventlet import event
 
 from harness._engine import points
 from harness._engine.interrupts import shielded
+from harness._engine.kinds import EventKind
+from harness._errors import DeadlockError
 
 _real_allocate = _thread.allocate_lock
 
 
 def _in_run() -> bool:
     return points.in_run()
+
+
+def _real_threads() -> bool:
+    """Another OS thread exists, or this run let one through (``uncontrolled="warn"``): it may
+    hold a lock, or be the one to release it.  The run's warning is the reliable sign: a raw
+    ``_thread`` thread is in neither of ``threading``'s counts until it runs."""
+    if threading.active_count() > 1 or _thread._count() > 0:
+        return True
+    trace = getattr(points.active_run(), "trace", None)
+    return trace is not None and any(e.kind == EventKind.WARNING for e in trace.events)
 
 
 class ModelLock:
@@ -76,11 +91,13 @@ class ModelLock:
         while not self._real.acquire(False):
             if not blocking or (deadline is not None and time.monotonic() >= deadline):
                 return False
-            if self._owner is None:  # held outside the run: a real wait, as before
+            if self._owner is None or _real_threads():  # held outside the run, or a real thread
+                # may be the releaser (which cannot wake a greenthread): a real wait, as before
                 left = -1 if deadline is None else max(0.0, deadline - time.monotonic())
                 if not self._real.acquire(True, left):
                     return False
                 break
+            _refuse_cooperative_contention(self._owner)
             if not self._wait_green(deadline):
                 return False
         self._owner = greenlet.getcurrent() if _in_run() else None
@@ -88,16 +105,8 @@ class ModelLock:
         return True
 
     def _wait_green(self, deadline: float | None) -> bool:
-        """Wait until the holder releases (True) or the deadline passes (False).  While real
-        OS threads are alive (``uncontrolled="warn"``) one of them may be the releaser, and
-        it cannot wake a greenthread of this hub: then the lock is polled in short green
-        sleeps instead."""
-        if _thread._count() > 0:
-            while deadline is None or time.monotonic() < deadline:
-                eventlet.sleep(0.001)
-                if not self._real.locked():
-                    return True
-            return False
+        """Wait, green, until the holder (a greenthread of the run) releases (True) or the
+        deadline passes (False)."""
         waiter: event.Event = event.Event()
         self._waiters.append(waiter)
         try:
@@ -149,6 +158,25 @@ def release_orphans() -> None:
     next run, or code after the exploration, would otherwise wait for it forever)."""
     for lock in list(_MADE):
         lock._release_orphan()
+
+
+def _refuse_cooperative_contention(holder: greenlet.greenlet) -> None:
+    """Under the cooperative model (eventlet, no monkey-patching) a greenthread blocking on a
+    native lock another greenthread holds blocks the one OS thread: the real program hangs
+    for ever.  That is a finding, not something to wait out: fail the run with it.  (Under
+    the preemptive model, native threads, the acquirer just waits, as a thread would.)"""
+    run = points.active_run()
+    config = getattr(run, "config", None)
+    if run is None or config is None or config.preemptive or _real_threads():
+        return  # a real OS thread may hold it or be the one to release it: waiting can end
+    name = f"gt{run.thread_id(holder)}"
+    error = DeadlockError(
+        f"{run.thread_name()} would block on a native threading lock that {name} holds across a "
+        "greenthread switch: under eventlet without monkey-patching this blocks the process's only OS "
+        "thread, so the real program hangs here for ever. Hold no native lock across green I/O or "
+        "a sleep, use eventlet's locks (eventlet.semaphore), or monkey-patch threading.")
+    run.fail(error)
+    raise error
 
 
 def _synchronized(lock: ModelLock, acquired: bool) -> None:

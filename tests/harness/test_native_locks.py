@@ -124,3 +124,50 @@ def test_a_lock_an_interrupt_left_held_by_a_finished_greenthread_is_freed() -> N
     assert isinstance(made[0], ModelLock)
     assert made[0].acquire(False)  # free again: the run that held it is over
     made[0].release()
+
+
+HOLD_ACROSS_SLEEP = textwrap.dedent("""
+    import sys, threading
+    import eventlet
+
+    def body():
+        lock = threading.Lock()
+
+        def worker():
+            with lock:
+                eventlet.sleep(0)  # green I/O while holding a native lock
+
+        threads = [eventlet.spawn(worker) for _ in range(2)]
+        for thread in threads:
+            thread.wait()
+
+    if sys.argv[1] == "stock":
+        body()
+        print("STOCK finished")
+    else:
+        import harness
+        outcome = harness.explore(body, strategy="dfs", preemption=sys.argv[1], schedules=50, database="off")
+        error = outcome.failure.error if outcome.failure else None
+        print("HARNESS", type(error).__name__ if error else "pass", str(error)[:120])
+""")
+
+
+def _run(mode: str, timeout: float) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run([sys.executable, "-c", HOLD_ACROSS_SLEEP, mode], capture_output=True,
+                              text=True, timeout=timeout,
+                              env={"RACE_DATABASE": "off", "PATH": "", "PYTHONHASHSEED": "0"})
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def test_holding_a_native_lock_across_a_green_switch_fails_as_the_stock_hub_hangs() -> None:
+    """The same body on eventlet's stock hub never finishes (the second greenthread blocks the
+    OS thread on the lock); the cooperative verdict says so instead of proving it safe. Under
+    the preemptive model (native threads) waiting for the lock is right: it passes."""
+    assert _run("stock", timeout=5) is None  # hangs for ever on the stock hub
+    cooperative = _run("cooperative", timeout=60)
+    assert cooperative is not None and cooperative.returncode == 0, cooperative
+    assert "HARNESS DeadlockError" in cooperative.stdout and "native threading lock" in cooperative.stdout
+    preemptive = _run("preemptive", timeout=60)
+    assert preemptive is not None and "HARNESS pass" in preemptive.stdout, preemptive.stdout
