@@ -29,7 +29,6 @@ import socket
 import subprocess
 import sys
 import threading
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,9 +36,9 @@ from eventlet import hubs
 
 from harness._engine import points
 from harness._engine.interrupts import shielded
-from harness._engine.kinds import EventKind
 from harness._engine.stdin import guard_input, guard_stdin
 from harness._engine.stdlib import green_threads
+from harness._engine.uncontrolled import fail_or_warn
 from harness._errors import HubBypassError, UncontrolledConcurrency
 
 
@@ -53,12 +52,7 @@ def _refusal(what: str, kind: type[Exception], advice: str,
             run = points.active_run()
             if run is not None and not (permitted is not None and permitted()):
                 message = f"{what} inside a harness run ({run.thread_name()}): {advice}"
-                if strict:
-                    error = kind(message)
-                    run.fail(error)
-                    raise error
-                run.note(EventKind.WARNING, message)
-                warnings.warn(message, RuntimeWarning, stacklevel=2)
+                fail_or_warn(run, kind, message, strict, stacklevel=2)
             return original(*args, **kwargs)
 
         return guarded

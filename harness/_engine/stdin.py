@@ -11,12 +11,11 @@ Outside a run both behave exactly as before.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 from harness._engine import points
-from harness._engine.kinds import EventKind
+from harness._engine.uncontrolled import fail_or_warn
 from harness._errors import StdinRefused
 
 ADVICE = ("a run must not wait on the terminal or a pipe; give the code its input in the test "
@@ -29,12 +28,7 @@ def refuse(what: str, strict: bool) -> None:
     if run is None:
         return
     message = f"{what} read the real standard input inside a harness run ({run.thread_name()}): {ADVICE}"
-    if strict:
-        error = StdinRefused(message)
-        run.fail(error)
-        raise error
-    run.note(EventKind.WARNING, message)
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
+    fail_or_warn(run, StdinRefused, message, strict, stacklevel=3)
 
 
 class GuardedStdin:
